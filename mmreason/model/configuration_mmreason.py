@@ -1,0 +1,123 @@
+"""`MMReasonConfig`: a LLaVA-OneVision configuration with MAmmoTH-VL's defaults.
+
+The architecture is LLaVA-OneVision (vision encoder -> 2-layer GELU MLP -> causal LM, anyres tiling with
+spatial unpad and a learned `image_newline`), so the config subclasses transformers' `LlavaOnevisionConfig`
+and only changes what MAmmoTH-VL trains differently:
+
+* `vision_aspect_ratio="anyres_max_4"` (transformers defaults to `anyres_max_9`), any `anyres_max_N` allowed;
+* the full 27-layer SigLIP-so400m-patch14-384 tower with `vision_feature_layer=-2` (the penultimate layer,
+  as `mm_vision_select_layer=-2` in LLaVA-NeXT);
+* `image_grid_pinpoints` may be given as LLaVA-NeXT's `"(1x1),...,(6x6)"` string;
+* `mm_projector_type` records the projector; only LLaVA's `mlp2x_gelu` exists in this architecture.
+
+Any HF vision-encoder config and any HF causal-LM config can be composed (`vision_config` / `text_config`
+accept config objects or dicts with a `model_type`).
+"""
+
+from __future__ import annotations
+
+import re
+
+from huggingface_hub.dataclasses import strict
+from transformers import AutoConfig, LlavaOnevisionConfig
+from transformers.configuration_utils import SubConfigSpec
+
+SUPPORTED_PROJECTORS = ("mlp2x_gelu",)
+_ANYRES_RE = re.compile(r"^anyres_max_(\d+)$")
+_GRID_RE = re.compile(r"\((\d+)x(\d+)\)")
+
+# google/siglip-so400m-patch14-384 as MAmmoTH-VL uses it: all 27 layers, no pooling head.
+SIGLIP_SO400M_384 = {
+    "hidden_size": 1152,
+    "intermediate_size": 4304,
+    "patch_size": 14,
+    "image_size": 384,
+    "num_hidden_layers": 27,
+    "num_attention_heads": 16,
+    "vision_use_head": False,
+}
+
+
+def parse_anyres_max(vision_aspect_ratio: str) -> int:
+    """Return N for `"anyres_max_N"`; raise a `ValueError` naming the accepted form otherwise."""
+    match = _ANYRES_RE.match(str(vision_aspect_ratio))
+    if match is None or int(match.group(1)) < 1:
+        raise ValueError(
+            f"Unsupported vision_aspect_ratio {vision_aspect_ratio!r}: expected 'anyres_max_N' with N >= 1 "
+            "(MAmmoTH-VL uses 'anyres_max_4', LLaVA-OneVision 'anyres_max_9')."
+        )
+    return int(match.group(1))
+
+
+def parse_grid_pinpoints(pinpoints: str | list, tile_size: int) -> list[list[int]]:
+    """Normalise `image_grid_pinpoints`.
+
+    Accepts a list of `[height, width]` pairs, or LLaVA-NeXT's range string `"(1x1),...,(6x6)"`, which expands to
+    every grid from the first to the last corner times `tile_size` (e.g. 36 pinpoints of multiples of 384).
+    """
+    if isinstance(pinpoints, str):
+        corners = [(int(a), int(b)) for a, b in _GRID_RE.findall(pinpoints)]
+        if len(corners) < 1:
+            raise ValueError(f"Cannot parse image_grid_pinpoints {pinpoints!r}; expected e.g. '(1x1),...,(6x6)'.")
+        (r0, c0), (r1, c1) = corners[0], corners[-1]
+        return [[i * tile_size, j * tile_size] for i in range(r0, r1 + 1) for j in range(c0, c1 + 1)]
+    out = [[int(h), int(w)] for h, w in pinpoints]
+    bad = [p for p in out if p[0] <= 0 or p[1] <= 0 or p[0] % tile_size or p[1] % tile_size]
+    if bad:
+        raise ValueError(f"image_grid_pinpoints must be positive multiples of the tile size {tile_size}; got {bad}.")
+    return out
+
+
+@strict
+class MMReasonConfig(LlavaOnevisionConfig):
+    r"""Configuration of [`MMReasonForConditionalGeneration`].
+
+    Args:
+        vision_config: any HF vision-encoder config (default: SigLIP-so400m-patch14-384, 27 layers).
+        text_config: any HF causal-LM config (default: Qwen2).
+        vision_feature_layer: hidden-state index of the vision tower fed to the projector (default -2).
+        vision_aspect_ratio: `"anyres_max_N"`; grids with more than N tiles' worth of features are downsampled.
+        image_grid_pinpoints: candidate anyres resolutions, a list of `[h, w]` or `"(1x1),...,(6x6)"`.
+        mm_projector_type: the projector type; only `"mlp2x_gelu"` (Linear -> GELU -> Linear).
+    """
+
+    model_type = "mmreason"
+    sub_configs_defaults = {
+        "vision_config": SubConfigSpec(
+            config_class=AutoConfig, model_type="siglip_vision_model", init_kwargs=SIGLIP_SO400M_384
+        ),
+        "text_config": SubConfigSpec(config_class=AutoConfig, model_type="qwen2"),
+    }
+
+    vision_feature_layer: int | list[int] = -2
+    vision_aspect_ratio: str = "anyres_max_4"
+    image_grid_pinpoints: list | str | None = None
+    mm_projector_type: str = "mlp2x_gelu"
+
+    def __post_init__(self, **kwargs):
+        grid = self.image_grid_pinpoints
+        vision = self.vision_config
+        if isinstance(vision, dict) and "siglip" in str(vision.get("model_type", "")):
+            # SigLIP's attention-pool head is never used by LLaVA; building it leaves unused parameters (DDP).
+            vision.setdefault("vision_use_head", False)
+        super().__post_init__(**kwargs)
+        if self.mm_projector_type not in SUPPORTED_PROJECTORS:
+            raise ValueError(
+                f"Unsupported mm_projector_type {self.mm_projector_type!r}; supported: {SUPPORTED_PROJECTORS}."
+            )
+        parse_anyres_max(self.vision_aspect_ratio)
+        tile = self.vision_config.image_size
+        self.image_grid_pinpoints = parse_grid_pinpoints(grid if grid is not None else "(1x1),...,(6x6)", tile)
+
+    @property
+    def anyres_max(self) -> int:
+        """N of `vision_aspect_ratio="anyres_max_N"`."""
+        return parse_anyres_max(self.vision_aspect_ratio)
+
+    @property
+    def num_image_tokens(self) -> int:
+        """Vision tokens of one tile (729 for SigLIP 384/14)."""
+        return (self.vision_config.image_size // self.vision_config.patch_size) ** 2
+
+
+__all__ = ["MMReasonConfig", "parse_anyres_max", "parse_grid_pinpoints"]

@@ -1,0 +1,208 @@
+"""`MMReasonImageProcessor`: LLaVA-OneVision anyres preprocessing, pixel-identical to transformers' PIL backend,
+without torchvision and several times faster.
+
+Where the stock `LlavaOnevisionImageProcessorPil` converts every tile between NumPy and PIL, resizes tiles that
+already have the target size and normalises in float64, this processor keeps the image as a uint8 PIL image:
+
+1. open/check/convert to RGB once (`image_io`: corrupt files, decompression bombs and odd modes raise clear errors);
+2. single-image samples: pick the best grid pinpoint, resize with the same PIL filter, letterbox into a uint8 canvas,
+   cut the tiles with one reshape, and prepend the whole image resized to one tile;
+   multi-image samples: pad to a square with the mean colour and resize to one tile (as LLaVA-OneVision);
+3. rescale+normalise all tiles at once through a 3x256 lookup table computed with the stock float arithmetic,
+   so the output equals the stock float32 values bit for bit.
+
+Video frames (`preprocess_videos`) are resized to one tile each and normalised the same way; at most `max_frames`
+are kept, sampled uniformly like LLaVA-NeXT's `frames_upbound`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from PIL import Image
+from transformers.image_processing_utils import BatchFeature, get_patch_output_size, select_best_resolution
+from transformers.image_utils import ChannelDimension, PILImageResampling, SizeDict
+from transformers.models.llava_onevision.image_processing_pil_llava_onevision import (
+    LlavaOnevisionImageProcessorKwargs,
+    LlavaOnevisionImageProcessorPil,
+)
+
+from .configuration_mmreason import parse_grid_pinpoints
+from .image_io import DEFAULT_MAX_IMAGE_PIXELS, load_rgb
+
+SIGLIP_MEAN = (0.5, 0.5, 0.5)
+SIGLIP_STD = (0.5, 0.5, 0.5)
+
+
+class MMReasonImageProcessorKwargs(LlavaOnevisionImageProcessorKwargs, total=False):
+    r"""
+    max_image_pixels (`int`, *optional*):
+        Images with more pixels raise `ImageTooLargeError` before they are decoded.
+    max_frames (`int`, *optional*):
+        Videos with more frames are sampled uniformly down to this many (LLaVA-NeXT's `frames_upbound`).
+    """
+
+    max_image_pixels: int
+    max_frames: int
+
+
+class MMReasonImageProcessor(LlavaOnevisionImageProcessorPil):
+    """Anyres image processor for [`MMReasonForConditionalGeneration`] (SigLIP mean/std 0.5, 384 px tiles)."""
+
+    valid_kwargs = MMReasonImageProcessorKwargs
+    image_mean = SIGLIP_MEAN
+    image_std = SIGLIP_STD
+    image_grid_pinpoints = parse_grid_pinpoints("(1x1),...,(6x6)", 384)
+    max_image_pixels = DEFAULT_MAX_IMAGE_PIXELS
+    max_frames = 32
+
+    def _prepare_image_like_inputs(self, images: Any, *args, expected_ndims: int = 3, **kwargs) -> list[Any]:
+        """Flatten the (possibly nested) input and open/check every image; uint8 data stays a PIL image."""
+        max_pixels = kwargs.get("max_image_pixels", self.max_image_pixels)
+        flat = [img for sample in images for img in sample] if _is_nested(images) else _as_list(images)
+        prepared = []
+        for image in flat:
+            pil = load_rgb(image, max_pixels)
+            prepared.append(pil if pil is not None else self.process_image(image, **kwargs))
+        return prepared
+
+    def _preprocess(
+        self,
+        images: list[Any],
+        batch_num_images: list[int],
+        do_resize: bool,
+        size: SizeDict,
+        image_grid_pinpoints: list[list[int]],
+        resample: PILImageResampling | None,
+        do_center_crop: bool,
+        crop_size: SizeDict,
+        do_rescale: bool,
+        rescale_factor: float,
+        do_normalize: bool,
+        image_mean: float | list[float] | None,
+        image_std: float | list[float] | None,
+        do_pad: bool | None,
+        return_tensors: str | None,
+        **kwargs,
+    ) -> BatchFeature:
+        fast = do_resize and not do_center_crop and size.height and size.height == size.width
+        if not (fast and all(isinstance(image, Image.Image) for image in images)):
+            # Float arrays or unusual options: the stock code path (same results, slower).
+            images = [_pil_to_chw(im) if isinstance(im, Image.Image) else im for im in images]
+            return super()._preprocess(
+                images, batch_num_images, do_resize=do_resize, size=size, image_grid_pinpoints=image_grid_pinpoints,
+                resample=resample, do_center_crop=do_center_crop, crop_size=crop_size, do_rescale=do_rescale,
+                rescale_factor=rescale_factor, do_normalize=do_normalize, image_mean=image_mean,
+                image_std=image_std, do_pad=do_pad, return_tensors=return_tensors, **kwargs,
+            )  # fmt: skip
+        tile = size.height
+        lut = _normalization_lut(do_rescale, rescale_factor, do_normalize, image_mean, image_std)
+        anyres = [n == 1 for n in batch_num_images for _ in range(n)]
+        tiles = [
+            self.anyres_tiles(image, image_grid_pinpoints, tile, resample) if single
+            else self.square_tile(image, tile, resample)
+            for image, single in zip(images, anyres)
+        ]  # fmt: skip
+        if do_pad:  # one zero-initialised batch array, filled in place (no per-image pad + stack copies)
+            pixel_values = np.zeros((len(tiles), max(len(t) for t in tiles), 3, tile, tile), dtype=np.float32)
+            for i, image_tiles in enumerate(tiles):
+                _apply_lut(image_tiles, lut, out=pixel_values[i, : len(image_tiles)])
+        else:
+            pixel_values = [_apply_lut(image_tiles, lut) for image_tiles in tiles]
+        data = {
+            "pixel_values": pixel_values,
+            "image_sizes": [(image.height, image.width) for image in images],
+            "batch_num_images": batch_num_images,
+        }
+        return BatchFeature(data=data, tensor_type=return_tensors)
+
+    @staticmethod
+    def anyres_tiles(image: Image.Image, pinpoints: list[list[int]], tile: int, resample: Any) -> np.ndarray:
+        """uint8 `(1 + rows*cols, tile, tile, 3)`: the whole image at one tile, then the letterboxed grid tiles."""
+        best_h, best_w = select_best_resolution((image.height, image.width), pinpoints)
+        new_h, new_w = get_patch_output_size(image, (best_h, best_w), ChannelDimension.LAST)
+        canvas = np.zeros((best_h, best_w, 3), dtype=np.uint8)
+        top, left = (best_h - new_h) // 2, (best_w - new_w) // 2
+        canvas[top : top + new_h, left : left + new_w] = np.asarray(image.resize((new_w, new_h), resample))
+        rows, cols = best_h // tile, best_w // tile
+        grid = canvas.reshape(rows, tile, cols, tile, 3).swapaxes(1, 2).reshape(rows * cols, tile, tile, 3)
+        base = np.asarray(image.resize((tile, tile), resample))
+        return np.concatenate([base[None], grid])
+
+    def square_tile(self, image: Image.Image, tile: int, resample: Any) -> np.ndarray:
+        """uint8 `(1, tile, tile, 3)`: padded to a square with the mean colour (multi-image samples), resized."""
+        side = max(image.width, image.height)
+        if image.width != image.height:
+            color = tuple(int(x * 255) for x in self.image_mean)
+            square = Image.new("RGB", (side, side), color)
+            square.paste(image, ((side - image.width) // 2, (side - image.height) // 2))
+            image = square
+        return np.asarray(image.resize((tile, tile), resample))[None]
+
+    def preprocess_videos(
+        self, videos: Any, max_frames: int | None = None, return_tensors: str | None = None
+    ) -> BatchFeature:
+        """Videos (each a list of frames or a `(T, H, W, C)` uint8 array) -> `pixel_values_videos (B, T, 3, S, S)`.
+
+        All videos of one call must end up with the same number of frames (after `max_frames` sampling).
+        """
+        max_frames = max_frames or self.max_frames
+        tile = self.size["height"]
+        lut = _normalization_lut(
+            self.do_rescale, self.rescale_factor, self.do_normalize, self.image_mean, self.image_std
+        )
+        out = []
+        for video in videos:
+            frames = list(video)
+            if not frames:
+                raise ValueError("A video has no frames.")
+            if len(frames) > max_frames:
+                frames = [frames[i] for i in np.linspace(0, len(frames) - 1, max_frames, dtype=int)]
+            rgb = [load_rgb(frame, self.max_image_pixels) for frame in frames]
+            if any(frame is None for frame in rgb):
+                raise ValueError("Video frames must be PIL images or uint8 arrays.")
+            tiles = np.stack([np.asarray(frame.resize((tile, tile), self.resample)) for frame in rgb])
+            out.append(_apply_lut(tiles, lut))
+        if len({len(v) for v in out}) > 1:
+            raise ValueError(
+                f"Videos in one batch have different frame counts {[len(v) for v in out]}; sample them to the same "
+                "count (max_frames) or process them one at a time."
+            )
+        return BatchFeature(data={"pixel_values_videos": np.stack(out)}, tensor_type=return_tensors)
+
+
+def _is_nested(images: Any) -> bool:
+    return isinstance(images, (list, tuple)) and len(images) > 0 and isinstance(images[0], (list, tuple))
+
+
+def _as_list(images: Any) -> list[Any]:
+    return list(images) if isinstance(images, (list, tuple)) else [images]
+
+
+def _pil_to_chw(image: Image.Image) -> np.ndarray:
+    return np.ascontiguousarray(np.moveaxis(np.asarray(image), -1, 0))
+
+
+def _normalization_lut(do_rescale, rescale_factor, do_normalize, mean, std) -> np.ndarray:
+    """`(3, 256)` float32 table: value v of channel c -> the stock processor's rescaled, normalised float32."""
+    values = np.arange(256, dtype=np.float64)
+    values = (values * rescale_factor).astype(np.float32) if do_rescale else values.astype(np.float32)
+    lut = np.broadcast_to(values, (3, 256)).copy()
+    if do_normalize:
+        mean = np.array(mean if isinstance(mean, (list, tuple)) else [mean] * 3, dtype=np.float32)
+        std = np.array(std if isinstance(std, (list, tuple)) else [std] * 3, dtype=np.float32)
+        lut = (lut - mean[:, None]) / std[:, None]
+    return lut
+
+
+def _apply_lut(tiles: np.ndarray, lut: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """uint8 `(N, S, S, 3)` -> float32 `(N, 3, S, S)` through the per-channel table (into `out` if given)."""
+    if out is None:
+        out = np.empty((tiles.shape[0], 3, *tiles.shape[1:3]), dtype=np.float32)
+    for c in range(3):
+        out[:, c] = lut[c][tiles[..., c]]
+    return out
+
+
+__all__ = ["MMReasonImageProcessor"]

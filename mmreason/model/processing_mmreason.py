@@ -1,0 +1,158 @@
+"""`MMReasonProcessor`: tokenizer + [`MMReasonImageProcessor`] + the `qwen_2_5` chat template.
+
+It keeps LLaVA-OneVision's placeholder arithmetic (the exact anyres / multi-image / video token counts of
+transformers' `LlavaOnevisionProcessor`) and adds what training on messy data needs:
+
+* no torchvision: video frames are resized and normalised by the image processor;
+* images are grouped per sample by the `<image>` placeholders of each text, so `processor(text=[t1, t2],
+  images=[a, b, c])` gives sample 1 the first `t1.count("<image>")` images; a sample with several images uses
+  LLaVA-OneVision's multi-image path (one tile each), a sample with one image the anyres path;
+* a count mismatch names the sample and both counts; paths, bytes and `datasets` image dicts are opened with the
+  checks of `image_io` (corrupt files, decompression bombs, unsupported modes).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PIL import Image
+from transformers import PreTrainedTokenizerBase
+from transformers.models.llava_onevision.processing_llava_onevision import LlavaOnevisionProcessor
+from transformers.processing_utils import ProcessorMixin
+
+from .chat_templates import QWEN_2_5
+from .configuration_mmreason import MMReasonConfig
+from .image_io import load_rgb
+from .image_processing_mmreason import MMReasonImageProcessor
+
+
+class MMReasonProcessor(LlavaOnevisionProcessor):
+    """Processor of [`MMReasonForConditionalGeneration`].
+
+    Args:
+        image_processor: an [`MMReasonImageProcessor`].
+        tokenizer: the language model's tokenizer; it must know the `<image>` and `<video>` tokens.
+        num_image_tokens: vision tokens per tile, `(image_size // patch_size) ** 2` (729 for SigLIP 384/14).
+        vision_feature_select_strategy: `"full"` (SigLIP) or `"default"` (drop a CLS token), as in the config.
+        chat_template: Jinja template; defaults to LLaVA-NeXT's `qwen_2_5` with generation markers.
+        vision_aspect_ratio: `"anyres_max_N"`, as in the model config.
+    """
+
+    def __init__(
+        self,
+        image_processor: MMReasonImageProcessor | None = None,
+        tokenizer: PreTrainedTokenizerBase | None = None,
+        num_image_tokens: int | None = None,
+        vision_feature_select_strategy: str = "full",
+        chat_template: str | None = None,
+        image_token: str = "<image>",
+        video_token: str = "<video>",
+        vision_aspect_ratio: str = "anyres_max_4",
+        **kwargs,
+    ):
+        self.num_image_tokens = num_image_tokens
+        self.vision_feature_select_strategy = vision_feature_select_strategy
+        self.vision_aspect_ratio = vision_aspect_ratio
+        self.image_token = image_token
+        self.video_token = video_token
+        self.image_token_id = tokenizer.convert_tokens_to_ids(image_token)
+        self.video_token_id = tokenizer.convert_tokens_to_ids(video_token)
+        if self.image_token_id in (None, tokenizer.unk_token_id):
+            raise ValueError(f"The tokenizer has no {image_token!r} token; add it as a special token first.")
+        ProcessorMixin.__init__(self, image_processor, tokenizer, chat_template=chat_template or QWEN_2_5)
+
+    @classmethod
+    def from_model_config(
+        cls, config: MMReasonConfig, tokenizer: PreTrainedTokenizerBase, **image_processor_kwargs: Any
+    ) -> MMReasonProcessor:
+        """Build the processor that matches `config` (tile size, grid, token counts, anyres_max)."""
+        tile = config.vision_config.image_size
+        image_processor = MMReasonImageProcessor(
+            size={"height": tile, "width": tile},
+            image_grid_pinpoints=config.image_grid_pinpoints,
+            **image_processor_kwargs,
+        )
+        # LLaVA processors count a CLS token in `num_image_tokens` and drop it again for strategy "default".
+        with_cls = config.vision_feature_select_strategy == "default"
+        return cls(
+            image_processor=image_processor,
+            tokenizer=tokenizer,
+            num_image_tokens=config.num_image_tokens + int(with_cls),
+            vision_feature_select_strategy=config.vision_feature_select_strategy,
+            vision_aspect_ratio=config.vision_aspect_ratio,
+        )
+
+    @property
+    def video_processor(self) -> MMReasonImageProcessor:
+        """Videos are handled by the image processor (`preprocess_videos`); no torchvision needed."""
+        return self.image_processor
+
+    def prepare_inputs_layout(self, images=None, text=None, videos=None, audio=None, **kwargs):
+        """Wrap text in a list, open images with checks, and group them per sample by `<image>` count."""
+        if text is not None:
+            text = [text] if isinstance(text, str) else list(text)
+        if images is not None:
+            images = self._load(images)
+            if text is not None:
+                images = self._group_by_placeholders(images, text)
+        return images, text, videos, audio
+
+    def _load(self, images: Any) -> Any:
+        max_pixels = self.image_processor.max_image_pixels
+        if isinstance(images, (list, tuple)):
+            return [self._load(image) for image in images]
+        rgb = load_rgb(images, max_pixels)
+        return images if rgb is None else rgb
+
+    def _group_by_placeholders(self, images: Any, text: list[str]) -> list[list[Any]]:
+        counts = [sample.count(self.image_token) for sample in text]
+        if isinstance(images, list) and images and all(isinstance(x, list) for x in images):
+            given = [len(x) for x in images]
+            if given == counts:
+                return images
+            if sum(given) != sum(counts):
+                raise ValueError(
+                    f"Image/placeholder mismatch: the texts have {counts} {self.image_token} placeholders per sample "
+                    f"but {given} images per sample were given."
+                )
+            images = [image for sample in images for image in sample]
+        flat = images if isinstance(images, list) else [images]
+        if len(flat) != sum(counts):
+            raise ValueError(
+                f"Image/placeholder mismatch: the texts have {sum(counts)} {self.image_token} placeholders "
+                f"(per sample: {counts}) but {len(flat)} images were given."
+            )
+        grouped, start = [], 0
+        for n in counts:
+            grouped.append(flat[start : start + n])
+            start += n
+        return grouped
+
+    def _process_videos(self, videos: Any, **kwargs) -> tuple[dict, list[str]]:
+        videos = flatten_videos(videos)
+        processed = self.image_processor.preprocess_videos(
+            videos, max_frames=kwargs.get("max_frames"), return_tensors=kwargs.get("return_tensors")
+        )
+        replacements = [self.replace_video_token(processed, video_idx=i) for i in range(len(videos))]
+        return processed, replacements
+
+
+def flatten_videos(videos: Any) -> list[Any]:
+    """Any nesting of videos (per-sample lists from chat templates included) -> a flat list of videos.
+
+    A video is a `(T, H, W, C)` array or a list of frames (PIL images or `(H, W, C)` arrays).
+    """
+    if getattr(videos, "ndim", 0) == 4:
+        return [videos]
+    if isinstance(videos, (list, tuple)) and videos and all(_is_frame(frame) for frame in videos):
+        return [list(videos)]
+    if isinstance(videos, (list, tuple)):
+        return [video for item in videos for video in flatten_videos(item)]
+    raise ValueError(f"Cannot read a video from {type(videos).__name__}; give frames or a (T, H, W, C) array.")
+
+
+def _is_frame(item: Any) -> bool:
+    return isinstance(item, Image.Image) or getattr(item, "ndim", 0) in (2, 3)
+
+
+__all__ = ["MMReasonProcessor", "flatten_videos"]
