@@ -31,6 +31,7 @@ def build_tokenizer(chat_template: str = QWEN_2_5) -> Qwen2Tokenizer:
         vocab[symbol] = len(vocab)
     tokenizer = Qwen2Tokenizer(vocab=vocab, merges=[])
     tokenizer.add_special_tokens({"additional_special_tokens": SPECIAL_TOKENS})
+    tokenizer.eos_token = "<|im_end|>"  # as in Qwen2.5-Instruct; padding stays <|endoftext|>
     tokenizer.chat_template = chat_template
     return tokenizer
 

@@ -104,10 +104,11 @@ class MMReasonImageProcessor(LlavaOnevisionImageProcessorPil):
             else self.square_tile(image, tile, resample)
             for image, single in zip(images, anyres)
         ]  # fmt: skip
-        if do_pad:  # one zero-initialised batch array, filled in place (no per-image pad + stack copies)
-            pixel_values = np.zeros((len(tiles), max(len(t) for t in tiles), 3, tile, tile), dtype=np.float32)
+        if do_pad:  # one batch array filled in place (no per-image pad + stack copies); padding tiles are zeros
+            pixel_values = np.empty((len(tiles), max(len(t) for t in tiles), 3, tile, tile), dtype=np.float32)
             for i, image_tiles in enumerate(tiles):
                 _apply_lut(image_tiles, lut, out=pixel_values[i, : len(image_tiles)])
+                pixel_values[i, len(image_tiles) :] = 0
         else:
             pixel_values = [_apply_lut(image_tiles, lut) for image_tiles in tiles]
         data = {
@@ -118,27 +119,25 @@ class MMReasonImageProcessor(LlavaOnevisionImageProcessorPil):
         return BatchFeature(data=data, tensor_type=return_tensors)
 
     @staticmethod
-    def anyres_tiles(image: Image.Image, pinpoints: list[list[int]], tile: int, resample: Any) -> np.ndarray:
-        """uint8 `(1 + rows*cols, tile, tile, 3)`: the whole image at one tile, then the letterboxed grid tiles."""
+    def anyres_tiles(image: Image.Image, pinpoints: list[list[int]], tile: int, resample: Any) -> list[np.ndarray]:
+        """uint8 `(tile, tile, 3)` views: the whole image at one tile, then the letterboxed grid tiles row by row."""
         best_h, best_w = select_best_resolution((image.height, image.width), pinpoints)
         new_h, new_w = get_patch_output_size(image, (best_h, best_w), ChannelDimension.LAST)
         canvas = np.zeros((best_h, best_w, 3), dtype=np.uint8)
         top, left = (best_h - new_h) // 2, (best_w - new_w) // 2
         canvas[top : top + new_h, left : left + new_w] = np.asarray(image.resize((new_w, new_h), resample))
-        rows, cols = best_h // tile, best_w // tile
-        grid = canvas.reshape(rows, tile, cols, tile, 3).swapaxes(1, 2).reshape(rows * cols, tile, tile, 3)
-        base = np.asarray(image.resize((tile, tile), resample))
-        return np.concatenate([base[None], grid])
+        grid = [canvas[y : y + tile, x : x + tile] for y in range(0, best_h, tile) for x in range(0, best_w, tile)]
+        return [np.asarray(image.resize((tile, tile), resample)), *grid]
 
-    def square_tile(self, image: Image.Image, tile: int, resample: Any) -> np.ndarray:
-        """uint8 `(1, tile, tile, 3)`: padded to a square with the mean colour (multi-image samples), resized."""
+    def square_tile(self, image: Image.Image, tile: int, resample: Any) -> list[np.ndarray]:
+        """One uint8 `(tile, tile, 3)` tile: padded to a square with the mean colour (multi-image samples)."""
         side = max(image.width, image.height)
         if image.width != image.height:
             color = tuple(int(x * 255) for x in self.image_mean)
             square = Image.new("RGB", (side, side), color)
             square.paste(image, ((side - image.width) // 2, (side - image.height) // 2))
             image = square
-        return np.asarray(image.resize((tile, tile), resample))[None]
+        return [np.asarray(image.resize((tile, tile), resample))]
 
     def preprocess_videos(
         self, videos: Any, max_frames: int | None = None, return_tensors: str | None = None
@@ -162,8 +161,7 @@ class MMReasonImageProcessor(LlavaOnevisionImageProcessorPil):
             rgb = [load_rgb(frame, self.max_image_pixels) for frame in frames]
             if any(frame is None for frame in rgb):
                 raise ValueError("Video frames must be PIL images or uint8 arrays.")
-            tiles = np.stack([np.asarray(frame.resize((tile, tile), self.resample)) for frame in rgb])
-            out.append(_apply_lut(tiles, lut))
+            out.append(_apply_lut([np.asarray(frame.resize((tile, tile), self.resample)) for frame in rgb], lut))
         if len({len(v) for v in out}) > 1:
             raise ValueError(
                 f"Videos in one batch have different frame counts {[len(v) for v in out]}; sample them to the same "
@@ -196,12 +194,17 @@ def _normalization_lut(do_rescale, rescale_factor, do_normalize, mean, std) -> n
     return lut
 
 
-def _apply_lut(tiles: np.ndarray, lut: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """uint8 `(N, S, S, 3)` -> float32 `(N, 3, S, S)` through the per-channel table (into `out` if given)."""
+def _apply_lut(tiles: list[np.ndarray], lut: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """uint8 `(S, S, 3)` tiles -> float32 `(N, 3, S, S)` through the per-channel table (into `out` if given).
+
+    Each tile is made planar once, then every plane is one contiguous gather (cache-friendly, no float64).
+    """
     if out is None:
-        out = np.empty((tiles.shape[0], 3, *tiles.shape[1:3]), dtype=np.float32)
-    for c in range(3):
-        out[:, c] = lut[c][tiles[..., c]]
+        out = np.empty((len(tiles), 3, *tiles[0].shape[:2]), dtype=np.float32)
+    for n, tile in enumerate(tiles):
+        planes = np.ascontiguousarray(tile.transpose(2, 0, 1))
+        for c in range(3):
+            np.take(lut[c], planes[c], out=out[n, c], mode="clip")  # uint8 indices never clip
     return out
 
 

@@ -1,0 +1,5 @@
+"""`python -m mmreason.cli` == `mmreason`."""
+
+from . import main
+
+main()
