@@ -198,3 +198,17 @@ def test_streaming_generation(tiny, images):
     reference = model.generate(**inputs, max_new_tokens=8, min_new_tokens=8, do_sample=False)
     expected = processor.tokenizer.decode(reference[0, inputs["input_ids"].shape[1] :], skip_special_tokens=False)
     assert streamed == expected and len(streamed) > 0
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="flash-attention-2 and bf16 kernels need a CUDA GPU")
+def test_flash_attention_2_bf16_matches_sdpa(images):
+    pytest.importorskip("flash_attn")
+    model, processor = build_tiny(real_geometry=True)
+    model = model.to("cuda", torch.bfloat16)
+    inputs = processor(text=_chat(processor, "<image>\nQ"), images=[images["wide"]], return_tensors="pt")
+    inputs = inputs.to("cuda")
+    inputs["pixel_values"] = inputs["pixel_values"].to(torch.bfloat16)
+    model.set_attn_implementation("sdpa")
+    sdpa = logits(model, inputs).float()
+    model.set_attn_implementation("flash_attention_2")
+    torch.testing.assert_close(logits(model, inputs).float(), sdpa, atol=5e-2, rtol=5e-2)

@@ -91,3 +91,27 @@ def _env():
     import os
 
     return {k: v for k, v in os.environ.items() if k != "HF_HUB_OFFLINE"}
+
+
+def test_trl_loads_a_checkpoint_path_in_process(saved, tmp_path):
+    """TRL resolves `architectures[0]` on the transformers module; `import mmreason` makes that work."""
+    from trl import SFTConfig, SFTTrainer
+
+    from mmreason.data import load_sample_dataset
+
+    path, _ = saved
+    args = SFTConfig(
+        output_dir=str(tmp_path / "out"),
+        max_steps=1,
+        per_device_train_batch_size=2,
+        max_length=None,
+        use_cpu=True,
+        bf16=False,
+        report_to="none",
+        save_strategy="no",
+    )
+    trainer = SFTTrainer(model=str(path), args=args, train_dataset=load_sample_dataset())
+    assert isinstance(trainer.model, MMReasonForConditionalGeneration)
+    assert isinstance(trainer.processing_class, MMReasonProcessor)
+    trainer.train()
+    assert trainer.state.global_step == 1
