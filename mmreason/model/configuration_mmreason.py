@@ -5,8 +5,9 @@ spatial unpad and a learned `image_newline`), so the config subclasses transform
 and only changes what MAmmoTH-VL trains differently:
 
 * `vision_aspect_ratio="anyres_max_4"` (transformers defaults to `anyres_max_9`), any `anyres_max_N` allowed;
-* the full 27-layer SigLIP-so400m-patch14-384 tower with `vision_feature_layer=-2` (the penultimate layer,
-  as `mm_vision_select_layer=-2` in LLaVA-NeXT);
+* the SigLIP-so400m-patch14-384 tower as LLaVA-NeXT runs it: its last encoder layer deleted (26 of 27 layers) and
+  the last remaining hidden state used, i.e. the penultimate layer of the full tower (`mm_vision_select_layer=-2`),
+  without computing or storing the unused 27th layer;
 * `image_grid_pinpoints` may be given as LLaVA-NeXT's `"(1x1),...,(6x6)"` string;
 * `mm_projector_type` records the projector; only LLaVA's `mlp2x_gelu` exists in this architecture.
 
@@ -23,16 +24,17 @@ from transformers import AutoConfig, LlavaOnevisionConfig
 from transformers.configuration_utils import SubConfigSpec
 
 SUPPORTED_PROJECTORS = ("mlp2x_gelu",)
+_HUB_KWARGS = ("cache_dir", "force_download", "proxies", "token", "local_files_only", "revision", "subfolder")
 _ANYRES_RE = re.compile(r"^anyres_max_(\d+)$")
 _GRID_RE = re.compile(r"\((\d+)x(\d+)\)")
 
-# google/siglip-so400m-patch14-384 as MAmmoTH-VL uses it: all 27 layers, no pooling head.
+# google/siglip-so400m-patch14-384 as LLaVA-NeXT/MAmmoTH-VL use it: 27th layer deleted, no pooling head.
 SIGLIP_SO400M_384 = {
     "hidden_size": 1152,
     "intermediate_size": 4304,
     "patch_size": 14,
     "image_size": 384,
-    "num_hidden_layers": 27,
+    "num_hidden_layers": 26,
     "num_attention_heads": 16,
     "vision_use_head": False,
 }
@@ -73,12 +75,18 @@ class MMReasonConfig(LlavaOnevisionConfig):
     r"""Configuration of [`MMReasonForConditionalGeneration`].
 
     Args:
-        vision_config: any HF vision-encoder config (default: SigLIP-so400m-patch14-384, 27 layers).
+        vision_config: any HF vision-encoder config (default: SigLIP-so400m-patch14-384 minus its last layer).
         text_config: any HF causal-LM config (default: Qwen2).
-        vision_feature_layer: hidden-state index of the vision tower fed to the projector (default -2).
+        vision_feature_layer: hidden-state index of the vision tower fed to the projector (default -1 of the
+            26-layer tower = layer -2 of the full SigLIP, LLaVA-NeXT's `mm_vision_select_layer=-2`).
         vision_aspect_ratio: `"anyres_max_N"`; grids with more than N tiles' worth of features are downsampled.
         image_grid_pinpoints: candidate anyres resolutions, a list of `[h, w]` or `"(1x1),...,(6x6)"`.
         mm_projector_type: the projector type; only `"mlp2x_gelu"` (Linear -> GELU -> Linear).
+        vision_tower_name_or_path: Hub id of the vision tower the model was built from (LLaVA-NeXT's
+            `mm_vision_tower`); written back on export to the LLaVA-NeXT format.
+
+    `from_pretrained` also reads original LLaVA-NeXT folders (`mm_*` fields, any `model_type`) and transformers'
+    own `llava_onevision` folders, converting the config on the fly (see `llava_next_format`).
     """
 
     model_type = "mmreason"
@@ -89,10 +97,11 @@ class MMReasonConfig(LlavaOnevisionConfig):
         "text_config": SubConfigSpec(config_class=AutoConfig, model_type="qwen2"),
     }
 
-    vision_feature_layer: int | list[int] = -2
+    vision_feature_layer: int | list[int] = -1
     vision_aspect_ratio: str = "anyres_max_4"
     image_grid_pinpoints: list | str | None = None
     mm_projector_type: str = "mlp2x_gelu"
+    vision_tower_name_or_path: str = "google/siglip-so400m-patch14-384"
 
     def __post_init__(self, **kwargs):
         grid = self.image_grid_pinpoints
@@ -108,6 +117,16 @@ class MMReasonConfig(LlavaOnevisionConfig):
         parse_anyres_max(self.vision_aspect_ratio)
         tile = self.vision_config.image_size
         self.image_grid_pinpoints = parse_grid_pinpoints(grid if grid is not None else "(1x1),...,(6x6)", tile)
+
+    @classmethod
+    def get_config_dict(cls, pretrained_model_name_or_path, **kwargs) -> tuple[dict, dict]:
+        """The config dict of `pretrained_model_name_or_path`, converted to mmreason's fields if it is in the
+        LLaVA-NeXT or transformers `llava_onevision` format (so `from_pretrained` loads those folders as they are)."""
+        hub_kwargs = {k: kwargs[k] for k in _HUB_KWARGS if k in kwargs}
+        config_dict, kwargs = super().get_config_dict(pretrained_model_name_or_path, **kwargs)
+        from .checkpoint_formats import to_mmreason_config_dict
+
+        return to_mmreason_config_dict(config_dict, pretrained_model_name_or_path, **hub_kwargs), kwargs
 
     @property
     def anyres_max(self) -> int:

@@ -50,5 +50,34 @@ class MMReasonForConditionalGeneration(LlavaOnevisionForConditionalGeneration):
         self.lm_head = nn.Linear(config.text_config.hidden_size, config.text_config.vocab_size, bias=False)
         self.post_init()
 
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path, *args, **kwargs):
+        """`PreTrainedModel.from_pretrained`, also for LLaVA-NeXT and transformers `llava_onevision` folders.
+
+        Those are recognised from their `config.json`; the config is converted and the weights are renamed by
+        transformers' `key_mapping` while loading. For them a load that leaves a parameter randomly initialised,
+        leaves a checkpoint tensor unused or mismatches a shape raises a `ValueError`.
+        """
+        from .checkpoint_formats import KEYS_FROM, check_loading_info, detect_format
+        from .llava_next_format import read_config_dict
+
+        hub = {
+            k: kwargs[k] for k in ("cache_dir", "revision", "token", "local_files_only", "subfolder") if k in kwargs
+        }
+        try:
+            source = detect_format(read_config_dict(pretrained_model_name_or_path, **hub))
+        except OSError:  # no readable config.json: let transformers report it
+            source = "mmreason"
+        if source == "mmreason":
+            kwargs.setdefault("key_mapping", KEYS_FROM["mmreason"])
+            return super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
+        if not isinstance(kwargs.get("config"), MMReasonConfig):
+            kwargs.pop("config", None)  # e.g. what AutoConfig made of a LLaVA-NeXT config: convert it ourselves
+        kwargs.setdefault("key_mapping", KEYS_FROM[source])
+        want_info = kwargs.pop("output_loading_info", False)
+        model, info = super().from_pretrained(pretrained_model_name_or_path, *args, output_loading_info=True, **kwargs)
+        check_loading_info(info, source, pretrained_model_name_or_path)
+        return (model, info) if want_info else model
+
 
 __all__ = ["MMReasonForConditionalGeneration", "MMReasonModel"]
