@@ -21,6 +21,7 @@ from .llava_next_format import KEYS_FROM_LLAVA_NEXT, is_llava_next_config, llava
 
 FORMATS = ("mmreason", "llava_onevision", "llava_next")
 PLACEHOLDER_TOKENS = ("<image>", "<video>")
+HUB_KWARGS = ("cache_dir", "force_download", "proxies", "token", "local_files_only", "revision", "subfolder")
 
 KEYS_FROM_LLAVA_ONEVISION = {
     r"^language_model\.model\.": "model.language_model.",

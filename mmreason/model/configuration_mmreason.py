@@ -24,7 +24,6 @@ from transformers import AutoConfig, LlavaOnevisionConfig
 from transformers.configuration_utils import SubConfigSpec
 
 SUPPORTED_PROJECTORS = ("mlp2x_gelu",)
-_HUB_KWARGS = ("cache_dir", "force_download", "proxies", "token", "local_files_only", "revision", "subfolder")
 _ANYRES_RE = re.compile(r"^anyres_max_(\d+)$")
 _GRID_RE = re.compile(r"\((\d+)x(\d+)\)")
 
@@ -122,9 +121,10 @@ class MMReasonConfig(LlavaOnevisionConfig):
     def get_config_dict(cls, pretrained_model_name_or_path, **kwargs) -> tuple[dict, dict]:
         """The config dict of `pretrained_model_name_or_path`, converted to mmreason's fields if it is in the
         LLaVA-NeXT or transformers `llava_onevision` format (so `from_pretrained` loads those folders as they are)."""
-        hub_kwargs = {k: kwargs[k] for k in _HUB_KWARGS if k in kwargs}
+        from .checkpoint_formats import HUB_KWARGS, to_mmreason_config_dict
+
+        hub_kwargs = {k: kwargs[k] for k in HUB_KWARGS if k in kwargs}
         config_dict, kwargs = super().get_config_dict(pretrained_model_name_or_path, **kwargs)
-        from .checkpoint_formats import to_mmreason_config_dict
 
         return to_mmreason_config_dict(config_dict, pretrained_model_name_or_path, **hub_kwargs), kwargs
 

@@ -58,7 +58,7 @@ class MMReasonForConditionalGeneration(LlavaOnevisionForConditionalGeneration):
         transformers' `key_mapping` while loading. For them a load that leaves a parameter randomly initialised,
         leaves a checkpoint tensor unused or mismatches a shape raises a `ValueError`.
         """
-        from .checkpoint_formats import KEYS_FROM, check_loading_info, detect_format
+        from .checkpoint_formats import HUB_KWARGS, KEYS_FROM, check_loading_info, detect_format
         from .llava_next_format import read_config_dict
 
         hub = {
@@ -74,6 +74,7 @@ class MMReasonForConditionalGeneration(LlavaOnevisionForConditionalGeneration):
         if not isinstance(kwargs.get("config"), MMReasonConfig):
             kwargs.pop("config", None)  # e.g. what AutoConfig made of a LLaVA-NeXT config: convert it ourselves
         kwargs.setdefault("key_mapping", KEYS_FROM[source])
+        kwargs.setdefault("ignore_mismatched_sizes", True)  # reported below as a ValueError naming the tensors
         want_info = kwargs.pop("output_loading_info", False)
         model, info = super().from_pretrained(pretrained_model_name_or_path, *args, output_loading_info=True, **kwargs)
         check_loading_info(info, source, pretrained_model_name_or_path)

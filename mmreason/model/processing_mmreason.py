@@ -82,6 +82,36 @@ class MMReasonProcessor(LlavaOnevisionProcessor):
             vision_aspect_ratio=config.vision_aspect_ratio,
         )
 
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path, **kwargs) -> MMReasonProcessor:
+        """`ProcessorMixin.from_pretrained`, also for LLaVA-NeXT and transformers `llava_onevision` folders.
+
+        LLaVA-NeXT releases ship no processor: it is derived from the folder (tokenizer + `<image>`/`<video>`,
+        SigLIP preprocessing with mean/std 0.5, the config's grid and token counts). `llava_onevision` folders keep
+        their image mean/std/size and chat template.
+        """
+        from .checkpoint_formats import HUB_KWARGS, detect_format, load_tokenizer
+        from .llava_next_format import read_config_dict
+
+        hub = {k: kwargs[k] for k in HUB_KWARGS if k in kwargs}
+        try:
+            source = detect_format(read_config_dict(pretrained_model_name_or_path, **hub))
+        except (OSError, ValueError):  # a processor-only folder
+            source = "mmreason"
+        if source == "mmreason":
+            return super().from_pretrained(pretrained_model_name_or_path, **kwargs)
+        config = MMReasonConfig.from_pretrained(pretrained_model_name_or_path, **hub)
+        tokenizer = load_tokenizer(pretrained_model_name_or_path, **hub)
+        image_kwargs, chat_template = {}, None
+        if source == "llava_onevision":
+            stored, _ = MMReasonImageProcessor.get_image_processor_dict(pretrained_model_name_or_path, **hub)
+            image_kwargs = {k: stored[k] for k in ("image_mean", "image_std", "resample") if k in stored}
+            chat_template = tokenizer.chat_template
+        processor = cls.from_model_config(config, tokenizer, **image_kwargs)
+        if chat_template:
+            processor.chat_template = chat_template
+        return processor
+
     @property
     def video_processor(self) -> MMReasonImageProcessor:
         """Videos are handled by the image processor (`preprocess_videos`); no torchvision needed."""
