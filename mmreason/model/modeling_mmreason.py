@@ -58,7 +58,7 @@ class MMReasonForConditionalGeneration(LlavaOnevisionForConditionalGeneration):
         transformers' `key_mapping` while loading. For them a load that leaves a parameter randomly initialised,
         leaves a checkpoint tensor unused or mismatches a shape raises a `ValueError`.
         """
-        from .checkpoint_formats import HUB_KWARGS, KEYS_FROM, check_loading_info, detect_format
+        from .checkpoint_formats import KEYS_FROM, check_loading_info, detect_format
         from .llava_next_format import read_config_dict
 
         hub = {
