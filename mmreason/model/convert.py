@@ -166,15 +166,24 @@ def add_remote_code(dst: Path) -> None:
     from transformers.dynamic_module_utils import custom_object_save
 
     config = MMReasonConfig.from_pretrained(dst)
-    MMReasonConfig.register_for_auto_class()
-    MMReasonForConditionalGeneration.register_for_auto_class("AutoModelForImageTextToText")
-    custom_object_save(MMReasonForConditionalGeneration, str(dst), config=config)
-    custom_object_save(config, str(dst), config=config)
-    config.save_pretrained(dst)
     processor = MMReasonProcessor.from_pretrained(dst)
-    MMReasonProcessor.register_for_auto_class()
-    type(processor.image_processor).register_for_auto_class("AutoImageProcessor")
-    processor.save_pretrained(dst)
+    classes = {
+        MMReasonConfig: "AutoConfig",
+        MMReasonForConditionalGeneration: "AutoModelForImageTextToText",
+        MMReasonProcessor: "AutoProcessor",
+        type(processor.image_processor): "AutoImageProcessor",
+    }
+    try:
+        for cls, auto_class in classes.items():
+            cls.register_for_auto_class(auto_class)
+        with torch.device("meta"):  # only the class and its code files are needed, not the weights
+            model = MMReasonForConditionalGeneration(config)
+        custom_object_save(model, str(dst), config=config)
+        config.save_pretrained(dst)
+        processor.save_pretrained(dst)
+    finally:  # registration is class-global: don't make every later save in this process write code files
+        for cls in classes:
+            cls._auto_class = None
 
 
 def convert_checkpoint(

@@ -52,6 +52,16 @@ KEYS_TO_LLAVA_NEXT = {
 }
 
 
+class LlavaQwenConfig(PreTrainedConfig):
+    """Stand-in for LLaVA-NeXT's own `llava_qwen` model type (unknown to transformers).
+
+    It only routes `AutoConfig`/`AutoModelForImageTextToText`/`AutoProcessor` to mmreason, whose `from_pretrained`
+    re-reads and converts the folder; nothing is built from this object.
+    """
+
+    model_type = "llava_qwen"
+
+
 class LlavaNextFormatError(ValueError):
     """A LLaVA-NeXT checkpoint this architecture cannot represent faithfully."""
 

@@ -169,3 +169,26 @@ def test_llava_next_export_has_released_layout(native, tmp_path):
     assert "model.mm_projector.0.weight" in keys and "model.image_newline" in keys
     assert any(k.startswith("model.vision_tower.vision_tower.vision_model.encoder.layers.") for k in keys)
     assert any(k.startswith("model.layers.0.") for k in keys) and "lm_head.weight" in keys
+
+
+@pytest.mark.parametrize("model_type", ["llava_qwen", "qwen2"])
+def test_auto_classes_load_llava_next_releases(native, tmp_path, model_type):
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+
+    model, _, _ = native
+    release = write_llava_next_checkpoint(model, tmp_path / "release", model_type=model_type)
+    loaded = AutoModelForImageTextToText.from_pretrained(release)
+    assert isinstance(loaded, MMReasonForConditionalGeneration)
+    assert all(torch.equal(loaded.state_dict()[k], v) for k, v in model.state_dict().items())
+    if model_type == "llava_qwen":
+        assert isinstance(AutoProcessor.from_pretrained(release), MMReasonProcessor)
+
+
+def test_auto_class_on_a_plain_language_model_names_the_problem(tmp_path):
+    from transformers import AutoModelForImageTextToText, Qwen2Config
+
+    Qwen2Config(
+        hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2, vocab_size=300
+    ).save_pretrained(tmp_path)
+    with pytest.raises(ValueError, match="Not an mmreason, llava_onevision or LLaVA-NeXT checkpoint"):
+        AutoModelForImageTextToText.from_pretrained(tmp_path)
