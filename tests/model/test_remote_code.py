@@ -1,4 +1,4 @@
-"""`auto_map` checkpoints: loadable with trust_remote_code and trainable by the stock `trl sft` CLI, without mmreason."""
+"""`auto_map` checkpoints: load with trust_remote_code and train with the stock `trl sft` CLI, no mmreason."""
 
 import json
 import os
