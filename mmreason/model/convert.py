@@ -110,18 +110,20 @@ def write_tensors(src: Path, dst: Path, plan: dict[str, tuple[str, str]], to: st
     meta = {name: torch.empty(headers[key][1], dtype=headers[key][2], device="meta")
             for name, (_, key) in out_names.items()}  # fmt: skip
     split = split_torch_state_dict_into_shards(meta, max_shard_size=max_shard_size)
-    with ExitStack() as stack, tqdm(total=len(out_names), desc=f"Writing {to} tensors", unit="tensor") as bar:
-        handles: dict[str, Any] = {}
+    with tqdm(total=len(out_names), desc=f"Writing {to} tensors", unit="tensor") as bar:
         for filename, names in split.filename_to_tensors.items():
-            shard = {}
-            for name in names:
-                file, key = out_names[name]
-                if file not in handles:
-                    handles[file] = stack.enter_context(safe_open(str(src / file), "pt"))
-                shard[name] = handles[file].get_tensor(key)
-                bar.update()
-            save_file(shard, str(dst / filename), metadata={"format": "pt"})
-            del shard
+            # Source files are memory-mapped; opening them per output shard unmaps the pages read so far.
+            with ExitStack() as stack:
+                handles: dict[str, Any] = {}
+                shard = {}
+                for name in names:
+                    file, key = out_names[name]
+                    if file not in handles:
+                        handles[file] = stack.enter_context(safe_open(str(src / file), "pt"))
+                    shard[name] = handles[file].get_tensor(key)
+                    bar.update()
+                save_file(shard, str(dst / filename), metadata={"format": "pt"})
+                del shard
     if split.is_sharded:
         total = sum(t.numel() * t.element_size() for t in meta.values())
         write_json(
