@@ -32,6 +32,16 @@ _RENDER_CONTENT = (
     "{%- endfor -%}{%- endif -%}"
 )
 
+# Assistant turns: text is supervised, image/video placeholders never are (LLaVA sets them to IGNORE_INDEX).
+_RENDER_ASSISTANT = (
+    "{%- if message['content'] is string -%}{%- generation -%}{{- message['content'] -}}{%- endgeneration -%}"
+    "{%- else -%}{%- for part in message['content'] -%}"
+    "{%- if part['type'] == 'image' -%}{{- '<image>\\n' -}}"
+    "{%- elif part['type'] == 'video' -%}{{- '<video>\\n' -}}"
+    "{%- elif part['type'] == 'text' -%}{%- generation -%}{{- part['text'] -}}{%- endgeneration -%}{%- endif -%}"
+    "{%- endfor -%}{%- endif -%}"
+)
+
 QWEN_2_5 = (
     "{%- if messages[0]['role'] != 'system' -%}"
     "{{- '<|im_start|>system\\n' + (default_system_message | default('"
@@ -41,7 +51,8 @@ QWEN_2_5 = (
     "{%- for message in messages -%}"
     "{{- '<|im_start|>' + message['role'] + '\\n' -}}"
     "{%- if message['role'] == 'assistant' -%}"
-    "{%- generation -%}" + _RENDER_CONTENT + "{{- '<|im_end|>\\n' -}}{%- endgeneration -%}"
+    + _RENDER_ASSISTANT
+    + "{%- generation -%}{{- '<|im_end|>\\n' -}}{%- endgeneration -%}"
     "{%- else -%}" + _RENDER_CONTENT + "{{- '<|im_end|>\\n' -}}{%- endif -%}"
     "{%- endfor -%}"
     "{%- if add_generation_prompt -%}{{- '<|im_start|>assistant\\n' -}}{%- endif -%}"

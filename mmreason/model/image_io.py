@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import warnings
 from typing import Any
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 # Pillow's own warning threshold; we turn it into an error.
 DEFAULT_MAX_IMAGE_PIXELS = 89_478_485
@@ -43,9 +44,14 @@ class UnsupportedImageModeError(ImageError):
     """Pixel format without a faithful RGB conversion."""
 
 
+def _looks_base64(text: str) -> bool:
+    return len(text) > 256 and not os.path.exists(text) and re.fullmatch(r"[A-Za-z0-9+/=\s]+", text) is not None
+
+
 def _describe(source: Any) -> str:
     if isinstance(source, (str, os.PathLike)):
-        return str(source)
+        text = str(source)
+        return text if len(text) <= 120 else f"{text[:60]}...({len(text)} characters)"
     if isinstance(source, dict) and source.get("path"):
         return str(source["path"])
     return f"<{type(source).__name__}>"
@@ -77,10 +83,15 @@ def open_image(source: Any, max_pixels: int | None = DEFAULT_MAX_IMAGE_PIXELS) -
         if data is None and not path:
             raise CorruptImageError("Image dict has neither 'bytes' nor 'path'.", source)
         return open_image(data if data is not None else path, max_pixels)
-    if isinstance(source, str) and source.startswith(("http://", "https://")):
-        from transformers.image_utils import load_image  # fetches with transformers' own HTTP client
+    if isinstance(source, str) and (source.startswith(("http://", "https://", "data:")) or _looks_base64(source)):
+        from transformers.image_utils import load_image  # URLs, data URIs and base64, as transformers reads them
 
-        return open_image(load_image(source), max_pixels)
+        try:
+            return open_image(load_image(source), max_pixels)
+        except ImageError:
+            raise
+        except Exception as err:
+            raise CorruptImageError(f"Cannot load image {_describe(source)}: {err}", source) from err
     if isinstance(source, (bytes, bytearray)):
         fp: Any = io.BytesIO(source)
     elif isinstance(source, (str, os.PathLike)):
@@ -91,13 +102,14 @@ def open_image(source: Any, max_pixels: int | None = DEFAULT_MAX_IMAGE_PIXELS) -
         raise CorruptImageError(f"Cannot open an image from {type(source).__name__}.", source)
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # `check_size` below is the guard
             image = Image.open(fp)
             check_size(image, max_pixels, source)
             image.load()
+        image = ImageOps.exif_transpose(image)  # as transformers' `load_image` and `datasets.Image` do
     except ImageError:
         raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
+    except Image.DecompressionBombError as err:
         raise ImageTooLargeError(f"Image {_describe(source)} is too large: {err}", source) from err
     except (OSError, SyntaxError, ValueError) as err:
         raise CorruptImageError(f"Image {_describe(source)} is corrupt or not an image: {err}", source) from err
@@ -111,6 +123,8 @@ def array_to_pil(array: Any) -> Image.Image | None:
     array = np.asarray(array)
     if array.dtype != np.uint8 or array.ndim not in (2, 3):
         return None
+    if array.ndim == 3 and array.shape[0] in (1, 3, 4) and array.shape[-1] in (1, 3, 4):
+        return None  # channel axis ambiguous: the stock path infers it (and honours `input_data_format`)
     if array.ndim == 3 and array.shape[-1] not in (1, 3, 4) and array.shape[0] in (1, 3, 4):
         array = np.moveaxis(array, 0, -1)
     if array.ndim == 3 and array.shape[-1] == 1:

@@ -63,7 +63,8 @@ class MMReasonImageProcessor(LlavaOnevisionImageProcessorPil):
         flat = [img for sample in images for img in sample] if _is_nested(images) else _as_list(images)
         prepared = []
         for image in flat:
-            pil = load_rgb(image, max_pixels)
+            # an explicit channel layout for arrays is honoured by the stock conversion
+            pil = None if kwargs.get("input_data_format") is not None else load_rgb(image, max_pixels)
             prepared.append(pil if pil is not None else self.process_image(image, **kwargs))
         return prepared
 

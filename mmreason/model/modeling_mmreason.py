@@ -22,11 +22,26 @@ from transformers.models.llava_onevision.modeling_llava_onevision import (
 
 from .configuration_mmreason import MMReasonConfig
 
+UNUSED_VISION_MODULES = ("post_layernorm", "head")
+
 
 class MMReasonModel(LlavaOnevisionModel):
-    """The multimodal backbone (no LM head); what `model.base_model` returns and TRL's fused head calls."""
+    """The multimodal backbone (no LM head); what `model.base_model` returns and TRL's fused head calls.
+
+    Features are read from the vision tower's hidden states, so its final norm and pooling head (SigLIP's
+    `post_layernorm` and `head`) never get a gradient; they are frozen here, which keeps DDP with
+    `find_unused_parameters=False` (TRL's default with activation checkpointing) working, while their weights
+    stay in checkpoints for compatibility with transformers' own LLaVA-OneVision.
+    """
 
     config: MMReasonConfig
+
+    def __init__(self, config: MMReasonConfig):
+        super().__init__(config)
+        for name in UNUSED_VISION_MODULES:
+            module = getattr(self.vision_tower, name, None)
+            if isinstance(module, nn.Module):
+                module.requires_grad_(False)
 
 
 class MMReasonForConditionalGeneration(LlavaOnevisionForConditionalGeneration):

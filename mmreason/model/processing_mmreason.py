@@ -122,15 +122,15 @@ class MMReasonProcessor(LlavaOnevisionProcessor):
         if text is not None:
             text = [text] if isinstance(text, str) else list(text)
         if images is not None:
-            images = self._load(images)
+            limit = kwargs.get("max_image_pixels", (kwargs.get("images_kwargs") or {}).get("max_image_pixels"))
+            images = self._load(images, limit or self.image_processor.max_image_pixels)
             if text is not None:
                 images = self._group_by_placeholders(images, text)
         return images, text, videos, audio
 
-    def _load(self, images: Any) -> Any:
-        max_pixels = self.image_processor.max_image_pixels
+    def _load(self, images: Any, max_pixels: int) -> Any:
         if isinstance(images, (list, tuple)):
-            return [self._load(image) for image in images]
+            return [self._load(image, max_pixels) for image in images]
         rgb = load_rgb(images, max_pixels)
         return images if rgb is None else rgb
 

@@ -129,3 +129,42 @@ def test_stock_processor_helper_is_consistent(tiny):
         stock_processor(processor).image_processor.image_grid_pinpoints
         == processor.image_processor.image_grid_pinpoints
     )
+
+
+def test_base64_data_uri_and_exif_orientation(ours, stock, tmp_path):
+    import base64
+
+    image = make_image(120, 40, seed=8)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    encoded = base64.b64encode(buffer.getvalue()).decode()
+    expected = ours(image, return_tensors="pt")["pixel_values"]
+    assert torch.equal(ours(encoded, return_tensors="pt")["pixel_values"], expected)
+    assert torch.equal(ours(f"data:image/png;base64,{encoded}", return_tensors="pt")["pixel_values"], expected)
+
+    rotated = tmp_path / "rotated.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: rotate 90 CW to display
+    make_image(300, 100, seed=9).save(rotated, exif=exif)
+    out = ours(str(rotated), return_tensors="pt")
+    assert out["image_sizes"].tolist() == [[300, 100]]  # displayed upright, as transformers' load_image does
+    from transformers.image_utils import load_image
+
+    _same(out, stock(load_image(str(rotated)), return_tensors="pt"))
+
+
+def test_ambiguous_channel_layout_follows_stock(ours, stock):
+    thin = np.array(make_image(1, 500, seed=10)).transpose(2, 0, 1)  # CHW (3, 500, 1): width 1 looks like channels
+    _same(ours(thin, return_tensors="pt"), stock(thin, return_tensors="pt"))
+    explicit = ours(thin, input_data_format="channels_first", return_tensors="pt")
+    assert explicit["image_sizes"].tolist() == [[500, 1]]
+
+
+def test_limit_can_be_raised_above_pillows_default(tmp_path):
+    big = tmp_path / "big.png"
+    Image.new("RGB", (10_000, 9_500)).save(big)  # 95M pixels: Pillow warns, our limit decides
+    with pytest.raises(ImageTooLargeError):
+        MMReasonImageProcessor()(str(big))
+    MMReasonImageProcessor(
+        max_image_pixels=100_000_000, size={"height": 32, "width": 32}, image_grid_pinpoints=[[32, 32]]
+    )(str(big))

@@ -212,3 +212,14 @@ def test_flash_attention_2_bf16_matches_sdpa(images):
     sdpa = logits(model, inputs).float()
     model.set_attn_implementation("flash_attention_2")
     torch.testing.assert_close(logits(model, inputs).float(), sdpa, atol=5e-2, rtol=5e-2)
+
+
+def test_every_trainable_parameter_gets_a_gradient(images):
+    """DDP with find_unused_parameters=False (TRL's default with activation checkpointing) needs this."""
+    model, processor = build_tiny()
+    model.train()
+    inputs = processor(text=_chat(processor, "<image>\nQ") + "A.", images=[images["wide"]], return_tensors="pt")
+    model(**inputs, labels=inputs["input_ids"]).loss.backward()
+    unused = [n for n, p in model.named_parameters() if p.requires_grad and p.grad is None]
+    assert not unused
+    assert not model.model.vision_tower.post_layernorm.weight.requires_grad

@@ -122,3 +122,31 @@ def test_video_in_chat_template(tiny):
     assert out["pixel_values_videos"].shape[:2] == (1, 2)
     with torch.no_grad():
         model(**out)
+
+
+def test_images_in_assistant_turns_are_never_supervised(tiny):
+    _, processor = tiny
+    conversation = [
+        {"role": "user", "content": "Draw it."},
+        {
+            "role": "assistant",
+            "content": [{"type": "text", "text": "Here:"}, {"type": "image", "image": make_image(30, 30)}],
+        },
+    ]
+    out = processor.apply_chat_template(
+        conversation, tokenize=True, return_dict=True, return_tensors="pt", return_assistant_tokens_mask=True
+    )
+    ids, mask = out["input_ids"][0], out["assistant_masks"][0].bool()
+    assert (ids == processor.image_token_id).sum() > 0
+    assert not (ids[mask] == processor.image_token_id).any()
+    assert processor.tokenizer.decode(ids[mask]) == "Here:<|im_end|>\n"
+
+
+def test_per_call_max_image_pixels(tiny):
+    from mmreason.model import ImageTooLargeError
+
+    _, processor = tiny
+    image = make_image(200, 100)
+    with pytest.raises(ImageTooLargeError):
+        processor(text="<image>Q", images=[image], max_image_pixels=10_000)
+    processor(text="<image>Q", images=[image], max_image_pixels=10**6)
