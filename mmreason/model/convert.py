@@ -74,8 +74,8 @@ def read_headers(src: Path) -> dict[str, tuple[str, tuple[int, ...], torch.dtype
     return headers
 
 
-def plan_tensors(src: Path, source: str, config: MMReasonConfig) -> dict[str, tuple[str, str]]:
-    """mmreason parameter name -> (source file, source key), checked against the architecture's names and shapes."""
+def plan_tensors(src: Path, source: str, config: MMReasonConfig) -> dict[str, tuple[str, str, tuple, torch.dtype]]:
+    """mmreason parameter name -> (source file, source key, shape, dtype), checked against the architecture."""
     headers = read_headers(src)
     planned = {rename(key, KEYS_FROM[source]): key for key in headers}
     with torch.device("meta"):
@@ -100,15 +100,14 @@ def plan_tensors(src: Path, source: str, config: MMReasonConfig) -> dict[str, tu
     ]
     if mismatched:
         raise ValueError(f"Shape mismatch between {src} and its config: {mismatched[:6]}")
-    return {name: (headers[key][0], key) for name, key in sorted(planned.items())}
+    return {name: (headers[key][0], key, *headers[key][1:]) for name, key in sorted(planned.items())}
 
 
-def write_tensors(src: Path, dst: Path, plan: dict[str, tuple[str, str]], to: str, max_shard_size: str) -> None:
+def write_tensors(src: Path, dst: Path, plan: dict[str, tuple], to: str, max_shard_size: str) -> None:
     """Stream the planned tensors into `dst` shards (renamed for `to`), one output shard in memory at a time."""
-    headers = read_headers(src)
-    out_names = {rename(name, KEYS_TO[to]): (file, key) for name, (file, key) in plan.items()}
-    meta = {name: torch.empty(headers[key][1], dtype=headers[key][2], device="meta")
-            for name, (_, key) in out_names.items()}  # fmt: skip
+    out_names = {rename(name, KEYS_TO[to]): (file, key) for name, (file, key, _, _) in plan.items()}
+    meta = {rename(name, KEYS_TO[to]): torch.empty(shape, dtype=dtype, device="meta")
+            for name, (_, _, shape, dtype) in plan.items()}  # fmt: skip
     split = split_torch_state_dict_into_shards(meta, max_shard_size=max_shard_size)
     with tqdm(total=len(out_names), desc=f"Writing {to} tensors", unit="tensor") as bar:
         for filename, names in split.filename_to_tensors.items():

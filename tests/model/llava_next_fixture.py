@@ -10,7 +10,6 @@ import json
 import re
 from pathlib import Path
 
-import torch
 from safetensors.torch import save_file
 
 from mmreason.testing import SPECIAL_TOKENS
@@ -156,7 +155,3 @@ def released_tokenizer():
     released.add_special_tokens({"additional_special_tokens": SPECIAL_TOKENS[:-2]})
     released.eos_token = "<|im_end|>"
     return released
-
-
-def tensors_equal(a: dict, b: dict) -> bool:
-    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
