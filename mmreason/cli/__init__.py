@@ -13,6 +13,7 @@ import sys
 COMMANDS = {
     "demo": ("mmreason.cli.demo", "Build a tiny model, fine-tune it on the bundled sample rows, reload it, generate."),
     "convert": ("mmreason.cli.convert", "Convert checkpoints between mmreason, llava_onevision, LLaVA-NeXT formats."),
+    "data": ("mmreason.cli.data", "Prepare corpora as Parquet, validate rows, export LLaVA JSON."),
 }
 
 

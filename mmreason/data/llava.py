@@ -18,7 +18,11 @@ single-image prompts to `<image>\\n…`); records written the usual way round-tr
 
 from __future__ import annotations
 
+import json
+import os
 import re
+from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from .schema import modality
@@ -147,4 +151,38 @@ def canonical_to_llava(row: dict[str, Any], *, keep_metadata: bool = False) -> d
     return record
 
 
-__all__ = ["RecordError", "canonical_to_llava", "llava_to_canonical", "split_placeholders"]
+def write_llava_json(
+    rows: Iterable[dict[str, Any]], path: str | os.PathLike, media_folder: str | os.PathLike | None = None
+) -> int:
+    """Stream canonical rows into a LLaVA JSON array (`.json`) or JSONL (`.jsonl`) file; returns the row count.
+
+    With `media_folder`, embedded media bytes are written to `media_folder/<path>` so LLaVA-NeXT's
+    `--image_folder` finds them. The file is written to a temporary name and renamed when complete.
+    """
+    path, as_array = Path(path), not str(path).endswith(".jsonl")
+    tmp = path.with_name(path.name + ".tmp")
+    count = 0
+    with open(tmp, "w", encoding="utf-8") as handle:
+        handle.write("[\n" if as_array else "")
+        for row in rows:
+            if media_folder is not None:
+                _write_media(row, Path(media_folder))
+            record = json.dumps(canonical_to_llava(row), ensure_ascii=False)
+            handle.write(("" if count == 0 else ",\n") + record if as_array else record + "\n")
+            count += 1
+        handle.write("\n]\n" if as_array else "")
+    os.replace(tmp, path)
+    return count
+
+
+def _write_media(row: dict[str, Any], folder: Path) -> None:
+    for item in (*(row.get("images") or []), *(row.get("videos") or [])):
+        if isinstance(item, dict) and item.get("bytes") and item.get("path"):
+            target = folder / item["path"]
+            if not target.resolve().is_relative_to(folder.resolve()):
+                raise ValueError(f"media path {item['path']!r} escapes {folder}")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(item["bytes"])
+
+
+__all__ = ["RecordError", "canonical_to_llava", "llava_to_canonical", "split_placeholders", "write_llava_json"]

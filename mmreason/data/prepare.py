@@ -209,7 +209,7 @@ def write_card(spec: CorpusSpec, out: Path, states: dict[str, SubsetState]) -> P
         for name, state in states.items()
     }
     card = DatasetCard.from_template(
-        card_data, template_path=str(CARD_DIR / spec.card_template), spec=spec, stats=stats
+        card_data, template_path=str(CARD_DIR / "canonical_corpus.md"), spec=spec, stats=stats
     )
     card.save(out / "README.md")
     return out / "README.md"

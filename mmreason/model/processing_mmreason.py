@@ -13,6 +13,7 @@ transformers' `LlavaOnevisionProcessor`) and adds what training on messy data ne
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from PIL import Image
@@ -116,6 +117,21 @@ class MMReasonProcessor(LlavaOnevisionProcessor):
     def video_processor(self) -> MMReasonImageProcessor:
         """Videos are handled by the image processor (`preprocess_videos`); no torchvision needed."""
         return self.image_processor
+
+    def count_image_tokens(self, image_sizes: list[tuple[int, int]]) -> list[int]:
+        """Tokens each image of one sample expands to, from `(height, width)` sizes alone: the anyres count (with
+        the `anyres_max_N` downscale) for a single image, one tile plus a newline each for several images."""
+        if len(image_sizes) == 1:
+            tile = self.image_processor.size
+            counts = [self._get_number_of_features(*image_sizes[0], tile["height"], tile["width"])]
+        else:
+            counts = [self.num_image_tokens + 1] * len(image_sizes)
+        return [count - int(self.vision_feature_select_strategy == "default") for count in counts]
+
+    def count_video_tokens(self, num_frames: int) -> int:
+        """Tokens a video of `num_frames` sampled frames expands to (2x2-pooled tiles plus one newline)."""
+        pooled = math.ceil(math.isqrt(self.num_image_tokens) / 2)
+        return num_frames * pooled * pooled + 1
 
     def prepare_inputs_layout(self, images=None, text=None, videos=None, audio=None, **kwargs):
         """Wrap text in a list, open images with checks, and group them per sample by `<image>` count."""

@@ -1,6 +1,7 @@
 """`datasets` builders for the raw corpora (datasets 5 has no loading scripts: instantiate them directly)."""
 
 from .base import CorpusBuilder, CorpusBuilderConfig, CorpusSpec, SubsetSpec
+from .llava_json import LlavaJson, llava_json_spec
 from .mammoth_vl import MAMMOTH_VL, MAmmoTHVLInstruct
 from .visualwebinstruct import VISUALWEBINSTRUCT, VisualWebInstruct
 
@@ -13,7 +14,9 @@ __all__ = [
     "CorpusBuilder",
     "CorpusBuilderConfig",
     "CorpusSpec",
+    "LlavaJson",
     "MAmmoTHVLInstruct",
     "SubsetSpec",
     "VisualWebInstruct",
+    "llava_json_spec",
 ]

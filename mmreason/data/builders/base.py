@@ -73,7 +73,7 @@ class CorpusSpec:
     homepage: str = ""
     citation: str = ""
     description: str = ""
-    card_template: str = ""
+    source_note: str = "the original files"
     tags: tuple[str, ...] = field(default=())
 
     def subset(self, name: str) -> SubsetSpec:

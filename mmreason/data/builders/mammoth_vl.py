@@ -10,7 +10,13 @@ Subsets: `si` and `ov` (the latter with its multi-image and video rows).
 
 from __future__ import annotations
 
+from functools import partial
+
+from ..llava import llava_to_canonical
 from .base import CorpusBuilder, CorpusSpec, SubsetSpec, builder_configs
+
+# text-only records have no media path to name their source
+_convert = partial(llava_to_canonical, default_source="MAmmoTH-VL-Instruct-12M")
 
 MAMMOTH_VL = CorpusSpec(
     name="mammoth-vl",
@@ -22,18 +28,20 @@ MAMMOTH_VL = CorpusSpec(
         "@article{guo2024mammothvl,\n  title={MAmmoTH-VL: Eliciting Multimodal Reasoning with Instruction Tuning at"
         " Scale},\n  author={Guo, Jarvis and others},\n  journal={arXiv preprint arXiv:2412.05237},\n  year={2024}\n}"
     ),
-    card_template="mammoth_vl.md",
+    source_note="the original LLaVA JSON arrays and `*_data/shard_*.tar.gz` archives",
     subsets={
         "si": SubsetSpec(
             "si",
             files=("mammoth_si_10M.json", "mammoth_si*.json", "mammoth_si*.jsonl"),
             media=("single_image_data",),
+            convert=_convert,
             description="Single-image stage (10M rows).",
         ),
         "ov": SubsetSpec(
             "ov",
             files=("mammoth_ov_2M.json", "mammoth_ov*.json", "mammoth_ov*.jsonl"),
             media=("single_image_data", "multi_image_data", "video_data"),
+            convert=_convert,
             description="OneVision stage (2M rows): single-image, multi-image and video.",
         ),
     },

@@ -74,7 +74,7 @@ VISUALWEBINSTRUCT = CorpusSpec(
         " through Web Search},\n  author={Jia, Yiming and others},\n  journal={arXiv preprint arXiv:2503.10582},\n"
         "  year={2025}\n}"
     ),
-    card_template="visualwebinstruct.md",
+    source_note="the original JSONL/Parquet files and `images.zip`",
     subsets={
         "conversation": SubsetSpec(
             "conversation",

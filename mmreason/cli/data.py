@@ -1,0 +1,160 @@
+"""`mmreason data {prepare,validate,export-llava}`: corpus preparation, validation and LLaVA JSON export.
+
+mmreason data prepare mammoth-vl --source MAmmoTH-VL/MAmmoTH-VL-Instruct-12M --out mammoth-vl --subsets si
+mmreason data prepare visualwebinstruct --source /data/VisualWebInstruct --out vwi
+mmreason data prepare llava --source my_data.json --media_dirs images/ --out my_data
+mmreason data validate mammoth-vl --dataset_config si --processor MAmmoTH-VL/MAmmoTH-VL-8B --out report
+mmreason data export-llava mammoth-vl --dataset_config si --out si.json --media_folder images/
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from trl import TrlParser
+
+logger = logging.getLogger("mmreason.data")
+
+
+@dataclass
+class PrepareArguments:
+    """Arguments of `mmreason data prepare CORPUS`."""
+
+    corpus: str = field(metadata={"help": "mammoth-vl, visualwebinstruct, or llava (any LLaVA JSON/JSONL)."})
+    source: str = field(metadata={"help": "Raw corpus: local folder (or a JSON file for `llava`) or Hub repo id."})
+    out: str = field(metadata={"help": "Output folder (Parquet shards + README.md); reruns resume."})
+    subsets: list[str] = field(default_factory=list, metadata={"help": "Subsets (default: all present)."})
+    media_dirs: list[str] = field(default_factory=list, metadata={"help": "Extra image folders or archives."})
+    shard_rows: int = field(default=50_000, metadata={"help": "Most rows per Parquet shard."})
+    shard_size_mb: int = field(default=512, metadata={"help": "Shard size target (media bytes) in MB."})
+    index_cache_dir: str | None = field(default=None, metadata={"help": "Where archive indexes are cached."})
+    check_images: bool = field(default=True, metadata={"help": "Drop rows whose image header does not open."})
+
+
+@dataclass
+class DataSourceArguments:
+    """Which rows: a prepared folder / Hub dataset (with `config`, `split`) or a LLaVA JSON/JSONL file."""
+
+    data: str = field(metadata={"help": "Prepared folder or Hub dataset, or a LLaVA .json/.jsonl file."})
+    dataset_config: str | None = field(default=None, metadata={"help": "Dataset config (subset), e.g. si."})
+    split: str = field(default="train", metadata={"help": "Split."})
+    media_dirs: list[str] = field(default_factory=list, metadata={"help": "LLaVA JSON: image folders/archives."})
+    limit: int | None = field(default=None, metadata={"help": "Only the first N rows."})
+
+
+@dataclass
+class ValidateArguments(DataSourceArguments):
+    """Arguments of `mmreason data validate DATA`."""
+
+    processor: str = field(default="MAmmoTH-VL/MAmmoTH-VL-8B", metadata={"help": "Processor/model for counting."})
+    out: str = field(default="validation-report", metadata={"help": "Report folder."})
+    max_length: int | None = field(default=8192, metadata={"help": "Token budget (si 8192, ov 16384)."})
+    image_check: str = field(
+        default="full", metadata={"help": "full (decode) or header.", "choices": ["full", "header"]}
+    )
+    max_frames: int = field(default=32, metadata={"help": "Frames counted per video (frames_upbound)."})
+
+
+@dataclass
+class ExportArguments(DataSourceArguments):
+    """Arguments of `mmreason data export-llava DATA`."""
+
+    out: str = field(default="data.json", metadata={"help": "LLaVA JSON (.json array) or JSONL (.jsonl) file."})
+    media_folder: str | None = field(default=None, metadata={"help": "Write embedded media bytes here."})
+
+
+def iter_source(args: DataSourceArguments, decode: bool = False):
+    """Rows of `args.data`: a LLaVA JSON/JSONL file via a media store, else `load_dataset(..., streaming=True)`
+    with media kept as `{"bytes", "path"}` (validation decodes them itself)."""
+    if args.data.endswith((".json", ".jsonl")):
+        from ..data.media import MediaStore
+        from ..data.validate import llava_rows
+
+        media = MediaStore([*args.media_dirs])
+        media.add(Path(args.data).parent, archives=False)
+        rows = llava_rows(args.data, media)
+    else:
+        import datasets
+
+        dataset = datasets.load_dataset(args.data, args.dataset_config, split=args.split, streaming=True)
+        if not decode:
+            for column in ("images", "videos"):
+                feature = dataset.features[column].feature if dataset.features and column in dataset.features else None
+                if feature is not None:
+                    dataset = dataset.cast_column(column, datasets.List(type(feature)(decode=False)))
+        rows = iter(dataset)
+    return itertools.islice(rows, args.limit) if args.limit else rows
+
+
+def prepare_main(argv: list[str]) -> None:
+    (args,) = TrlParser((PrepareArguments,), prog="mmreason data prepare").parse_args_and_config(argv)
+    from ..data.builders import CORPORA, llava_json_spec
+    from ..data.prepare import prepare
+
+    if args.corpus == "llava":
+        spec, source = llava_json_spec(args.source)
+    elif args.corpus in CORPORA:
+        spec, source = CORPORA[args.corpus], args.source
+    else:
+        raise SystemExit(f"unknown corpus {args.corpus!r}; choose from {[*CORPORA, 'llava']}")
+    states = prepare(
+        spec,
+        source,
+        args.out,
+        subsets=args.subsets or None,
+        shard_rows=args.shard_rows,
+        shard_bytes=args.shard_size_mb << 20,
+        media_dirs=tuple(args.media_dirs),
+        index_cache_dir=args.index_cache_dir,
+        check_images=args.check_images,
+    )
+    for name, state in states.items():
+        logger.info("%s: %d rows in %d shards, dropped %s", name, state.rows, state.shards, dict(state.drops))
+    logger.info("Wrote %s (load with datasets.load_dataset(%r, <subset>))", Path(args.out) / "README.md", args.out)
+
+
+def validate_main(argv: list[str]) -> None:
+    (args,) = TrlParser((ValidateArguments,), prog="mmreason data validate").parse_args_and_config(argv)
+    from ..data.validate import RowValidator, validate_rows
+    from ..model import MMReasonProcessor
+
+    processor = MMReasonProcessor.from_pretrained(args.processor)
+    validator = RowValidator(processor, args.max_length, args.image_check, args.max_frames)
+    report = validate_rows(iter_source(args), validator)
+    out = report.write(args.out, args.max_length)
+    summary = report.summary(args.max_length)
+    logger.info("%d rows, %d to drop %s; report in %s", summary["rows"], summary["dropped"], summary["issues"], out)
+    print(json.dumps({key: summary[key] for key in ("rows", "kept", "dropped", "issues", "tokens")}))
+
+
+def export_main(argv: list[str]) -> None:
+    (args,) = TrlParser((ExportArguments,), prog="mmreason data export-llava").parse_args_and_config(argv)
+    from ..data.llava import write_llava_json
+
+    count = write_llava_json(iter_source(args), args.out, args.media_folder)
+    logger.info("Wrote %d records to %s", count, args.out)
+
+
+SUBCOMMANDS = {
+    "prepare": (prepare_main, "corpus"),
+    "validate": (validate_main, "data"),
+    "export-llava": (export_main, "data"),
+}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`mmreason data {prepare,validate,export-llava} POSITIONAL [--key value ...]`."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in SUBCOMMANDS:
+        raise SystemExit(f"usage: mmreason data {{{','.join(SUBCOMMANDS)}}} ... (got {argv[:1]})")
+    run, positional = SUBCOMMANDS[argv[0]]
+    rest = argv[1:]
+    if rest and not rest[0].startswith("-"):
+        rest = [f"--{positional}={rest[0]}", *rest[1:]]
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    run(rest)
