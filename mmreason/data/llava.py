@@ -58,7 +58,7 @@ def split_placeholders(text: str, video: bool = False) -> list[dict[str, Any]]:
 def _as_list(value: Any) -> list[str]:
     if value is None:
         return []
-    return [value] if isinstance(value, str) else list(value)
+    return [value] if isinstance(value, str) else list(value) if isinstance(value, list | tuple) else [value]
 
 
 def llava_to_canonical(

@@ -37,6 +37,7 @@ from .media import MediaStore
 from .schema import ROLES, count_parts
 
 _EXIF_ORIENTATION = 0x0112
+_EXIF_IN_HEADER = ("JPEG", "MPO", "TIFF", "WEBP")  # formats whose EXIF is read without decoding
 
 
 @dataclass
@@ -89,7 +90,8 @@ def image_size(item: Any, check: str) -> tuple[int, int]:
         return image.height, image.width
     with Image.open(io.BytesIO(item) if isinstance(item, bytes | bytearray) else item) as image:
         width, height = image.size
-        if image.getexif().get(_EXIF_ORIENTATION) in (5, 6, 7, 8):
+        rotated = image.format in _EXIF_IN_HEADER and image.getexif().get(_EXIF_ORIENTATION) in (5, 6, 7, 8)
+        if rotated:
             width, height = height, width
     return height, width
 
