@@ -12,27 +12,15 @@ from pathlib import Path
 
 import datasets
 
+from .schema import FEATURES
+
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "assets" / "sample"
 
 
 def load_sample_dataset() -> datasets.Dataset:
-    """The sample rows as a `datasets.Dataset` with `images: List(Image())` (decoded to PIL on access)."""
+    """The sample rows as a `datasets.Dataset` in the canonical schema (`images` decoded to PIL on access)."""
     rows = [json.loads(line) for line in (SAMPLE_DIR / "rows.jsonl").read_text().splitlines() if line.strip()]
     for row in rows:
         row["images"] = [str(SAMPLE_DIR / path) for path in row["images"]]
-    features = datasets.Features(
-        {
-            "id": datasets.Value("string"),
-            "source": datasets.Value("string"),
-            "category": datasets.Value("string"),
-            "quality_group": datasets.Value("string"),
-            "images": datasets.List(datasets.Image()),
-            "messages": datasets.List(
-                {
-                    "role": datasets.Value("string"),
-                    "content": datasets.List({"type": datasets.Value("string"), "text": datasets.Value("string")}),
-                }
-            ),
-        }
-    )
-    return datasets.Dataset.from_list(rows, features=features)
+        row.setdefault("videos", [])
+    return datasets.Dataset.from_list(rows, features=FEATURES)
