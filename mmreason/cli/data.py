@@ -94,7 +94,7 @@ def iter_source(args: DataSourceArguments, decode: bool = False):
 def prepare_main(argv: list[str]) -> None:
     (args,) = TrlParser((PrepareArguments,), prog="mmreason data prepare").parse_args_and_config(argv)
     from ..data.builders import CORPORA, llava_json_spec
-    from ..data.prepare import prepare
+    from ..data.prepare import prepare_corpus
 
     if args.corpus == "llava":
         spec, source = llava_json_spec(args.source)
@@ -102,7 +102,7 @@ def prepare_main(argv: list[str]) -> None:
         spec, source = CORPORA[args.corpus], args.source
     else:
         raise SystemExit(f"unknown corpus {args.corpus!r}; choose from {[*CORPORA, 'llava']}")
-    states = prepare(
+    states = prepare_corpus(
         spec,
         source,
         args.out,

@@ -5,14 +5,42 @@ corpus readers and `datasets` builders (`corpus`, `builders`) → Parquet + data
 (`validate`).
 """
 
-from .builders import CORPORA, LlavaJson, MAmmoTHVLInstruct, VisualWebInstruct
-from .json_stream import JsonRecordReader, JsonStreamError
-from .llava import RecordError, canonical_to_llava, llava_to_canonical, write_llava_json
-from .media import MediaNotFoundError, MediaStore
-from .prepare import prepare
-from .sample import SAMPLE_DIR, load_sample_dataset
-from .schema import FEATURES, row_features
-from .validate import RowValidator, ValidationReport, validate_rows
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# Lazy attributes (PEP 562): `mmreason.data.json_stream` alone must not pull in `datasets`/`pyarrow`/matplotlib,
+# so streaming readers in data workers stay small.
+_EXPORTS = {
+    "CORPORA": "builders",
+    "LlavaJson": "builders",
+    "MAmmoTHVLInstruct": "builders",
+    "VisualWebInstruct": "builders",
+    "JsonRecordReader": "json_stream",
+    "JsonStreamError": "json_stream",
+    "RecordError": "llava",
+    "canonical_to_llava": "llava",
+    "llava_to_canonical": "llava",
+    "write_llava_json": "llava",
+    "MediaNotFoundError": "media",
+    "MediaStore": "media",
+    "prepare_corpus": "prepare",
+    "SAMPLE_DIR": "sample",
+    "load_sample_dataset": "sample",
+    "FEATURES": "schema",
+    "row_features": "schema",
+    "RowValidator": "validate",
+    "ValidationReport": "validate",
+    "validate_rows": "validate",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+
 
 __all__ = [
     "CORPORA",
@@ -31,7 +59,7 @@ __all__ = [
     "canonical_to_llava",
     "llava_to_canonical",
     "load_sample_dataset",
-    "prepare",
+    "prepare_corpus",
     "row_features",
     "validate_rows",
     "write_llava_json",

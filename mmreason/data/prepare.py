@@ -215,7 +215,7 @@ def write_card(spec: CorpusSpec, out: Path, states: dict[str, SubsetState]) -> P
     return out / "README.md"
 
 
-def prepare(
+def prepare_corpus(
     corpus: str | CorpusSpec,
     source: str | os.PathLike,
     out: str | os.PathLike,
@@ -243,4 +243,4 @@ def prepare(
     return states
 
 
-__all__ = ["ShardWriter", "SubsetState", "prepare", "prepare_subset", "write_card"]
+__all__ = ["ShardWriter", "SubsetState", "prepare_corpus", "prepare_subset", "write_card"]

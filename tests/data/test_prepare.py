@@ -7,7 +7,7 @@ import yaml
 
 from mmreason.data.llava import canonical_to_llava
 from mmreason.data.media import MediaStore
-from mmreason.data.prepare import prepare
+from mmreason.data.prepare import prepare_corpus
 
 NO_DECODE = datasets.List(datasets.Video(decode=False))
 
@@ -28,7 +28,9 @@ def _drops(out, subset):
 def prepared(mammoth_vl, tmp_path_factory):
     root, _ = mammoth_vl
     out = tmp_path_factory.mktemp("prepared")
-    states = prepare("mammoth-vl", root, out, shard_rows=8, progress=False, index_cache_dir=out.parent / "index")
+    states = prepare_corpus(
+        "mammoth-vl", root, out, shard_rows=8, progress=False, index_cache_dir=out.parent / "index"
+    )
     return out, states
 
 
@@ -89,24 +91,26 @@ def test_interrupted_prepare_resumes_without_duplicates(mammoth_vl, prepared, tm
 
     monkeypatch.setattr(MediaStore, "read", flaky)
     with pytest.raises(KeyboardInterrupt):
-        prepare("mammoth-vl", root, out, subsets=["si"], shard_rows=8, progress=False, index_cache_dir=tmp_path)
+        prepare_corpus("mammoth-vl", root, out, subsets=["si"], shard_rows=8, progress=False, index_cache_dir=tmp_path)
     state = json.loads((out / "prepare_logs" / "si.state.json").read_text())
     assert state["shards"] == 2 and not state["done"]
     (out / "si" / "train-00005.parquet").write_bytes(b"stale partial shard")  # leftover of a crashed writer
     monkeypatch.setattr(MediaStore, "read", original)
-    states = prepare("mammoth-vl", root, out, subsets=["si"], shard_rows=8, progress=False, index_cache_dir=tmp_path)
+    states = prepare_corpus(
+        "mammoth-vl", root, out, subsets=["si"], shard_rows=8, progress=False, index_cache_dir=tmp_path
+    )
     assert states["si"].rows == 31
     assert _ids(out, "si") == _ids(reference, "si")
     assert len(set(_ids(out, "si"))) == 31
     assert _drops(out, "si") == _drops(reference, "si")
     assert datasets.load_dataset(str(out), "si", split="train").num_rows == 31
-    again = prepare("mammoth-vl", root, out, subsets=["si"], progress=False, index_cache_dir=tmp_path)
+    again = prepare_corpus("mammoth-vl", root, out, subsets=["si"], progress=False, index_cache_dir=tmp_path)
     assert again["si"].rows == 31  # a finished subset is not redone
 
 
 def test_prepare_visualwebinstruct_all_configs(visualwebinstruct, tmp_path):
     root, records = visualwebinstruct
-    states = prepare("visualwebinstruct", root, tmp_path / "out", progress=False, index_cache_dir=tmp_path)
+    states = prepare_corpus("visualwebinstruct", root, tmp_path / "out", progress=False, index_cache_dir=tmp_path)
     assert set(states) == {"conversation", "visualwebinstruct", "example"}  # the files that exist
     assert dict(states["visualwebinstruct"].drops) == {"malformed_json": 1}
     qa = datasets.load_dataset(str(tmp_path / "out"), "visualwebinstruct", split="train")
@@ -122,6 +126,6 @@ def test_prepare_visualwebinstruct_all_configs(visualwebinstruct, tmp_path):
 
 def test_unknown_subset_and_empty_source(tmp_path):
     with pytest.raises(ValueError, match="subsets"):
-        prepare("mammoth-vl", tmp_path, tmp_path / "out", subsets=["nope"])
+        prepare_corpus("mammoth-vl", tmp_path, tmp_path / "out", subsets=["nope"])
     with pytest.raises(FileNotFoundError, match="no mammoth-vl subset"):
-        prepare("mammoth-vl", tmp_path, tmp_path / "out")
+        prepare_corpus("mammoth-vl", tmp_path, tmp_path / "out")
