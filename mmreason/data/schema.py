@@ -23,27 +23,29 @@ from __future__ import annotations
 
 from typing import Any
 
-import datasets
-
 ROLES = ("system", "user", "assistant")
 MODALITIES = ("text", "single_image", "multi_image", "video")
-
-CONTENT_PART = {"type": datasets.Value("string"), "text": datasets.Value("string")}
-MESSAGES = datasets.List({"role": datasets.Value("string"), "content": datasets.List(CONTENT_PART)})
 METADATA_COLUMNS = ("id", "source", "category", "quality_group")
 
 
-def row_features(with_videos: bool = True) -> datasets.Features:
+def row_features(with_videos: bool = True) -> Any:
     """The `datasets.Features` of a canonical row (`videos` is optional for image-only corpora)."""
+    import datasets  # imported here: the streaming readers use this module without `datasets`
+
+    part = {"type": datasets.Value("string"), "text": datasets.Value("string")}
     features = {name: datasets.Value("string") for name in METADATA_COLUMNS}
-    features["messages"] = MESSAGES
+    features["messages"] = datasets.List({"role": datasets.Value("string"), "content": datasets.List(part)})
     features["images"] = datasets.List(datasets.Image())
     if with_videos:
         features["videos"] = datasets.List(datasets.Video())
     return datasets.Features(features)
 
 
-FEATURES = row_features()
+def __getattr__(name: str) -> Any:  # `FEATURES` is built on first use (PEP 562)
+    if name == "FEATURES":
+        globals()["FEATURES"] = row_features()
+        return globals()["FEATURES"]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def count_parts(messages: list[dict[str, Any]], part_type: str) -> int:
@@ -77,9 +79,7 @@ def message_text(message: dict[str, Any]) -> str:
     )
 
 
-__all__ = [
-    "FEATURES",
-    "MESSAGES",
+__all__ = [  # plus FEATURES, built lazily by __getattr__
     "METADATA_COLUMNS",
     "MODALITIES",
     "ROLES",
