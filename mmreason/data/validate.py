@@ -99,7 +99,14 @@ def image_size(item: Any, check: str) -> tuple[int, int]:
 class RowValidator:
     """Checks rows against one processor (tokenizer, chat template, anyres arithmetic) and a token budget."""
 
-    def __init__(self, processor: Any, max_length: int | None = 8192, image_check: str = "full", max_frames: int = 32):
+    def __init__(
+        self,
+        processor: Any,
+        max_length: int | None = 8192,
+        image_check: str = "full",
+        max_frames: int = 32,
+        chat_template: str | None = None,
+    ):
         if image_check not in ("full", "header"):
             raise ValueError(f"image_check must be 'full' or 'header', not {image_check!r}")
         self.processor, self.max_length, self.image_check, self.max_frames = (
@@ -108,6 +115,7 @@ class RowValidator:
             image_check,
             max_frames,
         )
+        self.chat_template = chat_template
 
     def check(self, row: dict[str, Any]) -> RowCheck:
         result = RowCheck()
@@ -145,7 +153,7 @@ class RowValidator:
     def count_tokens(self, messages: list[dict[str, Any]], sizes: list[tuple[int, int]], num_videos: int) -> int:
         """Rendered length: chat template text tokens, each placeholder replaced by its expansion."""
         processor = self.processor
-        text = processor.apply_chat_template(messages, tokenize=False)
+        text = processor.apply_chat_template(messages, chat_template=self.chat_template, tokenize=False)
         tokens = len(processor.tokenizer(text, add_special_tokens=False)["input_ids"])
         tokens += sum(processor.count_image_tokens(sizes)) - len(sizes) if sizes else 0
         tokens += num_videos * (processor.count_video_tokens(self.max_frames) - 1)

@@ -13,6 +13,7 @@ TRL's training contract holds by construction: `base_model_prefix = "model"`, so
 `nn.Linear` that TRL's fused LM head reads.
 """
 
+import torch
 from torch import nn
 from transformers.models.llava_onevision.modeling_llava_onevision import (
     LlavaOnevisionForConditionalGeneration,
@@ -36,12 +37,36 @@ class MMReasonModel(LlavaOnevisionModel):
 
     config: MMReasonConfig
 
+    #: Set by `RationaleSFTTrainer`. In training, a batch with neither images nor videos still runs the vision tower
+    #: and projector on one blank tile and adds 0 x their output, so the vision parameters take part in every step
+    #: on every rank (text-only batches otherwise hang DeepSpeed ZeRO-3: haotian-liu/LLaVA#1746).
+    dummy_vision_forward: bool = False
+
     def __init__(self, config: MMReasonConfig):
         super().__init__(config)
         for name in UNUSED_VISION_MODULES:
             module = getattr(self.vision_tower, name, None)
             if isinstance(module, nn.Module):
                 module.requires_grad_(False)
+
+    def forward(self, *args, **kwargs):
+        outputs = super().forward(*args, **kwargs)
+        no_media = kwargs.get("pixel_values") is None and kwargs.get("pixel_values_videos") is None
+        if self.training and self.dummy_vision_forward and no_media and not args[1:2]:
+            outputs.last_hidden_state = outputs.last_hidden_state + 0.0 * self.dummy_vision_output()
+        return outputs
+
+    def dummy_vision_output(self) -> torch.Tensor:
+        """Sum of the vision tower + projector (+ `image_newline`) output on one blank tile."""
+        vision = self.config.vision_config
+        tile = torch.zeros(
+            1, vision.num_channels, vision.image_size, vision.image_size,
+            dtype=self.multi_modal_projector.linear_1.weight.dtype, device=self.image_newline.device,
+        )  # fmt: skip
+        layer = self.config.vision_feature_layer
+        hidden = self.vision_tower(tile, output_hidden_states=True).hidden_states
+        hidden = hidden[layer] if isinstance(layer, int) else torch.cat([hidden[i] for i in layer], dim=-1)
+        return self.multi_modal_projector(hidden).sum() + self.image_newline.sum()
 
 
 class MMReasonForConditionalGeneration(LlavaOnevisionForConditionalGeneration):

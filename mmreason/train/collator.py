@@ -1,0 +1,185 @@
+"""Collator for canonical rows: assistant-only labels from the chat template, padded or padding-free packed.
+
+Per sample:
+1. the conversation is rendered and tokenized with the chat template (`{% generation %}` markers give the
+   assistant mask), without media;
+2. the processor expands the same text with the sample's images / video frames (exact anyres token counts);
+3. the assistant mask is carried over to the expanded ids: every placeholder run is unsupervised, and every other
+   token must match one to one. A mismatch raises (LLaVA's "tokenization mismatch" turned into an error instead
+   of a silently zero-loss sample).
+
+Batches are either right-padded (`attention_mask`), or packed (`packing=True`): all samples of the batch in one
+row, `position_ids` restarting at 0 per sample and no `attention_mask`, so transformers builds a block-diagonal
+causal mask (SDPA/eager) or runs varlen flash-attention from the position ids. The first label of each sample is
+-100 so no sample predicts its neighbour, and the summed loss over supervised tokens equals the unpacked batch's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..model.processing_mmreason import MMReasonProcessor
+
+IGNORE_INDEX = -100
+
+
+def placeholder_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The messages with bare placeholder parts (`{"type": "image"}`) and `None` texts as "" (Arrow fills absent
+    struct fields with `None`), as the chat template wants them."""
+    return [
+        {
+            "role": message["role"],
+            "content": message["content"]
+            if isinstance(message["content"], str)
+            else [{"type": p["type"], "text": p.get("text") or ""} if p["type"] == "text" else {"type": p["type"]}
+                  for p in message["content"]],
+        }
+        for message in messages
+    ]  # fmt: skip
+
+
+def sample_frames(video: Any, max_frames: int) -> list[Any]:
+    """Up to `max_frames` uniformly spaced frames of a video: a list of frames, a (T, H, W, C) array, or a
+    torchcodec `VideoDecoder` (what `datasets.Video()` decodes to)."""
+    if hasattr(video, "get_frames_at") and hasattr(video, "metadata"):  # torchcodec
+        count = int(video.metadata.num_frames)
+        indices = np.linspace(0, count - 1, min(count, max_frames)).round().astype(int).tolist()
+        return list(video.get_frames_at(indices=indices).data.permute(0, 2, 3, 1).numpy())
+    frames = list(video)
+    if len(frames) <= max_frames:
+        return frames
+    return [frames[i] for i in np.linspace(0, len(frames) - 1, max_frames).round().astype(int)]
+
+
+def _runs(ids: list[int], special: set[int]) -> list[tuple[int, int]]:
+    """(token, length) runs, where consecutive special tokens of the same id form one run."""
+    runs: list[tuple[int, int]] = []
+    for token in ids:
+        if runs and token in special and runs[-1][0] == token:
+            runs[-1] = (token, runs[-1][1] + 1)
+        else:
+            runs.append((token, 1))
+    return runs
+
+
+@dataclass
+class MultimodalSFTCollator:
+    """Collate canonical rows (`messages`, `images`, `videos`) for [`RationaleSFTTrainer`].
+
+    Args:
+        processor: the model's [`MMReasonProcessor`].
+        chat_template: template to render with (default: the processor's).
+        assistant_only_loss: supervise assistant turns only (else every non-placeholder token).
+        packing: padding-free packing of the batch into one row.
+        max_frames: frames sampled per video.
+    """
+
+    processor: MMReasonProcessor
+    chat_template: str | None = None
+    assistant_only_loss: bool = True
+    packing: bool = False
+    max_frames: int = 32
+
+    def encode(self, example: dict[str, Any]) -> dict[str, Any]:
+        """One sample: `input_ids`, `labels` (1-D) and its vision inputs."""
+        processor, tokenizer = self.processor, self.processor.tokenizer
+        images = list(example.get("images") or [])
+        videos = [sample_frames(video, self.max_frames) for video in example.get("videos") or []]
+        messages = placeholder_messages(example["messages"])
+        template = self.chat_template or processor.chat_template
+        rendered = tokenizer.apply_chat_template(
+            messages, chat_template=template, tokenize=True, return_dict=True, return_assistant_tokens_mask=True
+        )
+        text = tokenizer.apply_chat_template(messages, chat_template=template, tokenize=False)
+        inputs = processor(
+            text=[text], images=images or None, videos=videos or None, return_tensors="pt", add_special_tokens=False
+        )
+        ids = inputs["input_ids"][0]
+        mask = self._expand_mask(rendered["input_ids"], rendered["assistant_masks"], ids.tolist(), example)
+        labels = ids.clone()
+        if self.assistant_only_loss:
+            labels[~torch.tensor(mask, dtype=torch.bool)] = IGNORE_INDEX
+        labels[(ids == processor.image_token_id) | (ids == processor.video_token_id)] = IGNORE_INDEX
+        vision = {k: v for k, v in inputs.items() if k not in ("input_ids", "attention_mask")}
+        vision.setdefault("batch_num_images", torch.tensor([len(images)]))
+        return {"input_ids": ids, "labels": labels, **vision}
+
+    def _expand_mask(self, short: list[int], mask: list[int], expanded: list[int], example: dict) -> list[int]:
+        special = {self.processor.image_token_id, self.processor.video_token_id}
+        out: list[int] = []
+        position = 0
+        long_runs = _runs(expanded, special)
+        short_runs = _runs(short, special)
+        if [t for t, _ in short_runs] != [t for t, _ in long_runs]:
+            raise ValueError(
+                f"sample {example.get('id')!r}: the processor's tokens differ from the chat template's "
+                "(tokenization mismatch); refusing to train on misaligned labels"
+            )
+        for (token, short_len), (_, long_len) in zip(short_runs, long_runs):
+            if token in special:
+                out.extend([0] * long_len)
+            else:
+                out.extend(mask[position : position + short_len])
+            position += short_len
+        return out
+
+    def __call__(self, examples: list[dict[str, Any]]) -> dict[str, Any]:
+        samples = [self.encode(example) for example in examples]
+        batch = self._pack(samples) if self.packing else self._pad(samples)
+        batch.update(_stack_vision(samples))
+        return batch
+
+    def _pad(self, samples: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        longest = max(len(s["input_ids"]) for s in samples)
+        pad = self.processor.tokenizer.pad_token_id
+        ids = torch.full((len(samples), longest), pad, dtype=torch.long)
+        labels = torch.full((len(samples), longest), IGNORE_INDEX, dtype=torch.long)
+        attention = torch.zeros((len(samples), longest), dtype=torch.long)
+        for row, sample in enumerate(samples):
+            n = len(sample["input_ids"])
+            ids[row, :n], labels[row, :n], attention[row, :n] = sample["input_ids"], sample["labels"], 1
+        return {"input_ids": ids, "labels": labels, "attention_mask": attention}
+
+    @staticmethod
+    def _pack(samples: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        labels = [s["labels"].clone() for s in samples]
+        for label in labels:
+            label[0] = IGNORE_INDEX  # never predict a sample's first token from its neighbour
+        return {
+            "input_ids": torch.cat([s["input_ids"] for s in samples])[None],
+            "labels": torch.cat(labels)[None],
+            "position_ids": torch.cat([torch.arange(len(s["input_ids"])) for s in samples])[None],
+        }
+
+
+def _stack_vision(samples: list[dict[str, Any]]) -> dict[str, Any]:
+    """Concatenate the per-sample vision inputs; anyres patch counts are zero-padded to the batch maximum, as the
+    processor pads them for a batch."""
+    out: dict[str, Any] = {"batch_num_images": torch.cat([s["batch_num_images"] for s in samples])}
+    images = [s["pixel_values"] for s in samples if "pixel_values" in s]
+    if images:
+        longest = max(t.shape[1] for t in images)
+        out["pixel_values"] = torch.cat(
+            [torch.nn.functional.pad(t, (0, 0, 0, 0, 0, 0, 0, longest - t.shape[1])) for t in images]
+        )
+    videos = [s["pixel_values_videos"] for s in samples if "pixel_values_videos" in s]
+    if videos:
+        if len({t.shape[1] for t in videos}) > 1:
+            raise ValueError(
+                f"videos in one batch need equal frame counts, got {[t.shape[1] for t in videos]}; lower "
+                "`frames_upbound` or use per_device_train_batch_size=1 for video data"
+            )
+        out["pixel_values_videos"] = torch.cat(videos)
+    sizes = [s["image_sizes"] for s in samples if "image_sizes" in s]
+    if sizes:
+        out["image_sizes"] = torch.cat(sizes)
+    if "pixel_values" not in out:
+        out.pop("batch_num_images")
+    return out
+
+
+__all__ = ["IGNORE_INDEX", "MultimodalSFTCollator", "placeholder_messages", "sample_frames"]
