@@ -1,0 +1,71 @@
+import pytest
+import torch
+
+from mmreason.train import MultimodalSFTCollator, RationaleSFTConfig, RationaleSFTTrainer
+from mmreason.train.collator import IGNORE_INDEX, sample_frames
+
+from .helpers import mixed_dataset, mixed_rows
+
+
+def test_labels_are_assistant_text_only(tiny):
+    _, processor = tiny
+    rows = mixed_rows(1)
+    batch = MultimodalSFTCollator(processor)(rows[:2])
+    for row, labels in zip(rows[:2], batch["labels"]):
+        supervised = processor.tokenizer.decode(labels[labels != IGNORE_INDEX])
+        answer = row["messages"][-1]["content"][0]["text"]
+        assert supervised == answer + "<|im_end|>\n"
+    assert not ((batch["input_ids"] == processor.image_token_id) & (batch["labels"] != IGNORE_INDEX)).any()
+
+
+def test_packed_loss_equals_unpacked_loss(tiny, tmp_path):
+    """Through TRL's own compute_loss (fused LM head), with images in several packed samples."""
+    model, processor = tiny
+    args = RationaleSFTConfig(
+        output_dir=str(tmp_path), use_cpu=True, bf16=False, report_to="none", max_length=None,
+        per_device_train_batch_size=5,
+    )  # fmt: skip
+    trainer = RationaleSFTTrainer(model=model, args=args, train_dataset=mixed_dataset(1), processing_class=processor)
+    rows = mixed_rows(1)
+    chosen = [rows[0], rows[5], rows[6], rows[3], rows[-1]]  # single, multi-image, text-only, single, long
+    padded = MultimodalSFTCollator(processor)(chosen)
+    packed = MultimodalSFTCollator(processor, packing=True)(chosen)
+    assert packed["input_ids"].shape[0] == 1 and "attention_mask" not in packed
+    assert packed["input_ids"].shape[1] == padded["attention_mask"].sum()
+    assert (padded["batch_num_images"] > 0).sum() >= 3
+    trainer.model.eval()
+    with torch.no_grad():
+        loss_padded = trainer.compute_loss(trainer.model, dict(padded))
+        loss_packed = trainer.compute_loss(trainer.model, dict(packed))
+        separate = [trainer.compute_loss(trainer.model, MultimodalSFTCollator(processor)([row])) for row in chosen]
+    assert abs(loss_packed.item() - loss_padded.item()) <= 1e-5
+    counts = [(MultimodalSFTCollator(processor)([row])["labels"][0, 1:] != IGNORE_INDEX).sum() for row in chosen]
+    reference = sum(loss * n for loss, n in zip(separate, counts)) / sum(counts)  # token-weighted mean
+    assert abs(loss_packed.item() - reference.item()) <= 1e-5
+
+
+class _AddsBos:
+    """A processor whose tokenization differs from the chat template's (a BOS token slipped in)."""
+
+    def __init__(self, processor):
+        self._processor = processor
+
+    def __getattr__(self, name):
+        return getattr(self._processor, name)
+
+    def __call__(self, **kwargs):
+        out = self._processor(**kwargs)
+        out["input_ids"] = torch.cat([torch.tensor([[0]]), out["input_ids"]], dim=1)
+        return out
+
+
+def test_tokenization_mismatch_raises_instead_of_zero_loss(tiny):
+    _, processor = tiny
+    with pytest.raises(ValueError, match="tokenization mismatch"):
+        MultimodalSFTCollator(_AddsBos(processor))([mixed_rows(1)[0]])
+
+
+def test_sample_frames_uniform():
+    frames = list(range(100))
+    assert sample_frames(frames, 5) == [0, 25, 50, 74, 99]
+    assert sample_frames(frames[:3], 32) == [0, 1, 2]
