@@ -5,6 +5,7 @@ Importing this package registers everything with the transformers Auto classes (
 """
 
 from .chat_templates import CHAT_TEMPLATES, PLAIN, QWEN_2_5, QWEN_EVAL_SYSTEM, QWEN_TRAIN_SYSTEM
+from .compose import compose_pretrained
 from .configuration_mmreason import MMReasonConfig, parse_anyres_max, parse_grid_pinpoints
 from .image_io import CorruptImageError, ImageError, ImageTooLargeError, UnsupportedImageModeError
 from .image_processing_mmreason import MMReasonImageProcessor
@@ -29,6 +30,7 @@ __all__ = [
     "MMReasonModel",
     "MMReasonProcessor",
     "UnsupportedImageModeError",
+    "compose_pretrained",
     "parse_anyres_max",
     "parse_grid_pinpoints",
     "register",
