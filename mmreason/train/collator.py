@@ -8,10 +8,13 @@ Per sample:
    token must match one to one. A mismatch raises (LLaVA's "tokenization mismatch" turned into an error instead
    of a silently zero-loss sample).
 
-Batches are either right-padded (`attention_mask`), or packed (`packing=True`): all samples of the batch in one
-row, `position_ids` restarting at 0 per sample and no `attention_mask`, so transformers builds a block-diagonal
-causal mask (SDPA/eager) or runs varlen flash-attention from the position ids. The first label of each sample is
--100 so no sample predicts its neighbour, and the summed loss over supervised tokens equals the unpacked batch's.
+Batches are either right-padded (`attention_mask`), or packed (`packing=True`): samples are placed first-fit
+decreasing into rows of `packed_length` tokens (default: the batch's longest sample, so a row never costs more
+attention than a padded row; flash-attention's varlen kernels take one row of everything, `packed_length=0`),
+with `position_ids` restarting at 0 per sample and no `attention_mask`, so transformers builds a block-diagonal
+causal mask (SDPA/eager) or runs varlen flash-attention from the position ids. Row tails are padded as their own
+short sequence. The first label of each sample is -100 so no sample predicts its neighbour, and the summed loss
+over supervised tokens equals the unpacked batch's. Vision inputs follow the samples' order in the rows.
 """
 
 from __future__ import annotations
@@ -74,7 +77,8 @@ class MultimodalSFTCollator:
         processor: the model's [`MMReasonProcessor`].
         chat_template: template to render with (default: the processor's).
         assistant_only_loss: supervise assistant turns only (else every non-placeholder token).
-        packing: padding-free packing of the batch into one row.
+        packing: pack the batch's samples into as few rows as fit (position-id restarts, no padding inside).
+        packed_length: row length when packing; `None`: the longest sample of the batch; `0`: one row.
         max_frames: frames sampled per video.
     """
 
@@ -82,6 +86,7 @@ class MultimodalSFTCollator:
     chat_template: str | None = None
     assistant_only_loss: bool = True
     packing: bool = False
+    packed_length: int | None = None
     max_frames: int = 32
 
     def encode(self, example: dict[str, Any]) -> dict[str, Any]:
@@ -129,9 +134,29 @@ class MultimodalSFTCollator:
 
     def __call__(self, examples: list[dict[str, Any]]) -> dict[str, Any]:
         samples = [self.encode(example) for example in examples]
-        batch = self._pack(samples) if self.packing else self._pad(samples)
-        batch.update(_stack_vision(samples))
-        return batch
+        if not self.packing:
+            return {**self._pad(samples), **_stack_vision(samples)}
+        rows = self._bins(samples)
+        ordered = [sample for row in rows for sample in row]
+        return {**self._pack(rows), **_stack_vision(ordered)}
+
+    def _bins(self, samples: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+        """First-fit decreasing into rows of `packed_length` tokens."""
+        lengths = [len(s["input_ids"]) for s in samples]
+        capacity = self.packed_length if self.packed_length is not None else max(lengths)
+        if capacity == 0:
+            return [samples]
+        rows: list[list[dict[str, Any]]] = []
+        room: list[int] = []
+        for index in sorted(range(len(samples)), key=lambda i: -lengths[i]):
+            row = next((r for r, free in enumerate(room) if free >= lengths[index]), None)
+            if row is None:
+                rows.append([])
+                room.append(max(capacity, lengths[index]))
+                row = len(rows) - 1
+            rows[row].append(samples[index])
+            room[row] -= lengths[index]
+        return rows
 
     def _pad(self, samples: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
         longest = max(len(s["input_ids"]) for s in samples)
@@ -144,16 +169,23 @@ class MultimodalSFTCollator:
             ids[row, :n], labels[row, :n], attention[row, :n] = sample["input_ids"], sample["labels"], 1
         return {"input_ids": ids, "labels": labels, "attention_mask": attention}
 
-    @staticmethod
-    def _pack(samples: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
-        labels = [s["labels"].clone() for s in samples]
-        for label in labels:
-            label[0] = IGNORE_INDEX  # never predict a sample's first token from its neighbour
-        return {
-            "input_ids": torch.cat([s["input_ids"] for s in samples])[None],
-            "labels": torch.cat(labels)[None],
-            "position_ids": torch.cat([torch.arange(len(s["input_ids"])) for s in samples])[None],
-        }
+    def _pack(self, rows: list[list[dict[str, Any]]]) -> dict[str, torch.Tensor]:
+        width = max(sum(len(s["input_ids"]) for s in row) for row in rows)
+        pad = self.processor.tokenizer.pad_token_id
+        ids = torch.full((len(rows), width), pad, dtype=torch.long)
+        labels = torch.full((len(rows), width), IGNORE_INDEX, dtype=torch.long)
+        positions = torch.zeros((len(rows), width), dtype=torch.long)
+        for r, row in enumerate(rows):
+            start = 0
+            for sample in row:
+                n = len(sample["input_ids"])
+                ids[r, start : start + n] = sample["input_ids"]
+                labels[r, start : start + n] = sample["labels"]
+                labels[r, start] = IGNORE_INDEX  # never predict a sample's first token from its neighbour
+                positions[r, start : start + n] = torch.arange(n)
+                start += n
+            positions[r, start:] = torch.arange(width - start)  # the tail is its own (ignored) sequence
+        return {"input_ids": ids, "labels": labels, "position_ids": positions}
 
 
 def _stack_vision(samples: list[dict[str, Any]]) -> dict[str, Any]:

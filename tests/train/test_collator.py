@@ -18,7 +18,8 @@ def test_labels_are_assistant_text_only(tiny):
     assert not ((batch["input_ids"] == processor.image_token_id) & (batch["labels"] != IGNORE_INDEX)).any()
 
 
-def test_packed_loss_equals_unpacked_loss(tiny, tmp_path):
+@pytest.mark.parametrize("packed_length", [0, None])  # one row (flash varlen) / rows of the longest sample (SDPA)
+def test_packed_loss_equals_unpacked_loss(tiny, tmp_path, packed_length):
     """Through TRL's own compute_loss (fused LM head), with images in several packed samples."""
     model, processor = tiny
     args = RationaleSFTConfig(
@@ -29,9 +30,14 @@ def test_packed_loss_equals_unpacked_loss(tiny, tmp_path):
     rows = mixed_rows(1)
     chosen = [rows[0], rows[5], rows[6], rows[3], rows[-1]]  # single, multi-image, text-only, single, long
     padded = MultimodalSFTCollator(processor)(chosen)
-    packed = MultimodalSFTCollator(processor, packing=True)(chosen)
-    assert packed["input_ids"].shape[0] == 1 and "attention_mask" not in packed
-    assert packed["input_ids"].shape[1] == padded["attention_mask"].sum()
+    packed = MultimodalSFTCollator(processor, packing=True, packed_length=packed_length)(chosen)
+    assert "attention_mask" not in packed
+    if packed_length == 0:
+        assert packed["input_ids"].shape == (1, padded["attention_mask"].sum())
+    else:
+        assert 1 < packed["input_ids"].shape[0] < len(chosen)
+        assert packed["input_ids"].shape[1] == padded["input_ids"].shape[1]  # rows no longer than the longest sample
+        assert packed["input_ids"].numel() < padded["input_ids"].numel()
     assert (padded["batch_num_images"] > 0).sum() >= 3
     trainer.model.eval()
     with torch.no_grad():
