@@ -90,6 +90,9 @@ class RationaleSFTTrainer(SFTTrainer):
             chat_template=processor.chat_template,
             assistant_only_loss=args.assistant_only_loss,
             packing=args.multimodal_packing,
+            # flash-attention's varlen kernels take the whole batch as one row; SDPA/eager get rows of the longest
+            # sample, so the block-diagonal mask never costs more than padding would
+            packed_length=0 if "flash" in str(model.config._attn_implementation) else None,
             max_frames=args.frames_upbound,
         )
         super().__init__(
