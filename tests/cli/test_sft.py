@@ -54,8 +54,8 @@ def test_sft_under_two_process_cpu_ddp(workspace):
     result = _run(
         # accelerate 1.15's `--cpu` launches a single process; its torchrun launcher (`--multi_gpu`) + `use_cpu`
         # gives a real 2-rank gloo DDP run on CPU
-        ["accelerate", "launch", "--num_processes", "2", "--multi_gpu", "--num_machines", "1", "--mixed_precision", "no",
-         "--dynamo_backend", "no", "-m", "mmreason.cli", "sft", "--config", str(RECIPE),
+        ["accelerate", "launch", "--num_processes", "2", "--multi_gpu", "--num_machines", "1",
+         "--mixed_precision", "no", "--dynamo_backend", "no", "-m", "mmreason.cli", "sft", "--config", str(RECIPE),
          "--model_name_or_path", str(workspace / "tiny"), "--dataset_name", str(workspace / "prepared"),
          "--output_dir", str(out), "--max_steps", "3", *OVERRIDES],
         cwd=workspace,

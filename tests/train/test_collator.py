@@ -75,3 +75,24 @@ def test_sample_frames_uniform():
     frames = list(range(100))
     assert sample_frames(frames, 5) == [0, 25, 50, 74, 99]
     assert sample_frames(frames[:3], 32) == [0, 1, 2]
+
+
+def test_video_rows_train(tiny):
+    """An `ov` video row (frames as decoded by torchcodec or given as a list): frames capped, labels on the answer."""
+    from mmreason.testing import make_image
+
+    model, processor = tiny
+    frames = [make_image(40, 30, seed=i) for i in range(40)]
+    row = {
+        "id": "v", "images": [], "videos": [frames],
+        "messages": [
+            {"role": "user", "content": [{"type": "video", "text": None}, {"type": "text", "text": "What moves?"}]},
+            {"role": "assistant", "content": [{"type": "text", "text": "A ball."}]},
+        ],
+    }  # fmt: skip
+    batch = MultimodalSFTCollator(processor, max_frames=8)([row, mixed_rows(1)[0]])
+    assert batch["pixel_values_videos"].shape[:2] == (1, 8)
+    assert (batch["input_ids"][0] == processor.video_token_id).sum() == processor.count_video_tokens(8)
+    assert processor.tokenizer.decode(batch["labels"][0][batch["labels"][0] != IGNORE_INDEX]) == "A ball.<|im_end|>\n"
+    with torch.no_grad():
+        model(**{k: v for k, v in batch.items() if k != "labels"}, use_cache=False)

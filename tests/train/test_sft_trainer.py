@@ -22,12 +22,16 @@ def _args(tmp_path, **kwargs):
 
 @pytest.mark.parametrize(
     ("stage", "trained"),
-    [("pretrain", {"mm_mlp_adapter"}), ("si", {"mm_vision_tower", "mm_mlp_adapter", "mm_language_model"})],
+    [
+        ("pretrain", {"mm_mlp_adapter"}),
+        ("si", {"mm_vision_tower", "mm_mlp_adapter", "mm_language_model"}),
+        ("ov", {"mm_vision_tower", "mm_mlp_adapter", "mm_language_model"}),
+    ],
 )
 def test_stage_freezing_and_learning_rates(tmp_path, stage, trained):
     model, processor = build_tiny(seed=1)
     before = {name: p.detach().clone() for name, p in model.named_parameters()}
-    args = _args(tmp_path, stage=stage, learning_rate=1e-3, mm_vision_tower_lr=5e-4 if stage == "si" else None)
+    args = _args(tmp_path, stage=stage, learning_rate=1e-3, mm_vision_tower_lr=5e-4 if stage != "pretrain" else None)
     trainer = RationaleSFTTrainer(model=model, args=args, train_dataset=mixed_dataset(), processing_class=processor)
     optimizer = trainer.create_optimizer()
     lr_of = {id(p): group["lr"] for group in optimizer.param_groups for p in group["params"]}
