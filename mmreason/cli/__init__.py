@@ -14,6 +14,7 @@ COMMANDS = {
     "demo": ("mmreason.cli.demo", "Build a tiny model, fine-tune it on the bundled sample rows, reload it, generate."),
     "convert": ("mmreason.cli.convert", "Convert checkpoints between mmreason, llava_onevision, LLaVA-NeXT formats."),
     "data": ("mmreason.cli.data", "Prepare corpora as Parquet, validate rows, export LLaVA JSON."),
+    "eval": ("mmreason.cli.eval", "Evaluate on MathVista, MathVerse, MMMU(-Pro), MathVision, DynaMath, We-Math."),
     "sft": ("mmreason.cli.sft", "Rationale SFT with TRL (stage presets, packing); trl-style --config recipes."),
 }
 
