@@ -55,7 +55,7 @@ BENCHMARKS = {
             "mathverse_testmini", "mathverse:MathVerseScorer", "CaraJ/MathVerse-lmmseval", "testmini", "testmini"
         ),
         Benchmark("mmmu_val", "mmmu:MMMUScorer", "lmms-lab-encoder/MMMU", "validation"),
-        Benchmark("mmmu_pro_standard", "mmmu:MMMUProScorer", "MMMU/MMMU_Pro", "test", "standard (10 options)"),
+        Benchmark("mmmu_pro_standard", "mmmu_pro:MMMUProScorer", "MMMU/MMMU_Pro", "test", "standard (10 options)"),
         Benchmark("mathvision_testmini", "mathvision:MathVisionScorer", "MathLLMs/MathVision", "testmini"),
         Benchmark("dynamath", "dynamath:DynaMathScorer", "DynaMath/DynaMath_Sample", "test"),
         Benchmark("wemath_testmini", "wemath:WeMathScorer", "We-Math/We-Math", "testmini"),

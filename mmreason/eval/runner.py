@@ -165,7 +165,6 @@ def write_eval_results_yaml(results: dict[str, Any], out: Path) -> Path:
         task_id=results["benchmark"],
         value=round(100 * results["metrics"][mode]["accuracy"], 2),
         notes=f"mmreason eval, {mode} scorer, {results['answered']}/{results['rows']} rows",
-        source_name="mmreason",
     )
     import yaml
 

@@ -39,9 +39,10 @@ def mathvista_rows() -> list[dict]:
 
 
 def write_mathvista(folder: Path) -> Path:
-    """`folder/testmini-00000-of-00001.parquet`, loadable with `load_dataset(folder, split="testmini")`."""
-    folder.mkdir(parents=True, exist_ok=True)
+    """`folder/data/testmini-00000-of-00001.parquet` (the Hub's layout), so `load_dataset(folder, split="testmini")`
+    works."""
+    (folder / "data").mkdir(parents=True, exist_ok=True)
     dataset = datasets.Dataset.from_list(mathvista_rows())
     dataset = dataset.cast_column("decoded_image", datasets.Image())
-    dataset.to_parquet(str(folder / "testmini-00000-of-00001.parquet"))
+    dataset.to_parquet(str(folder / "data" / "testmini-00000-of-00001.parquet"))
     return folder
