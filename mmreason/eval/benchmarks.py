@@ -70,4 +70,18 @@ def get_benchmark(name: str) -> Benchmark:
     return BENCHMARKS[name]
 
 
-__all__ = ["BENCHMARKS", "Benchmark", "get_benchmark"]
+def strict_changes_markdown() -> str:
+    """The README's list of every `strict` vs `official` difference, generated from the scorers."""
+    lines, seen = [], set()
+    for bench in BENCHMARKS.values():
+        scorer = bench.scorer()
+        if scorer.name in seen:
+            continue
+        seen.add(scorer.name)
+        lines.append(f"**{scorer.name}** (`{bench.scorer_path.replace(':', '.')}`)\n")
+        lines.extend(f"- {change}" for change in scorer.STRICT_CHANGES)
+        lines.append("")
+    return "\n".join(lines).strip() + "\n"
+
+
+__all__ = ["BENCHMARKS", "Benchmark", "get_benchmark", "strict_changes_markdown"]
