@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 from typing import Any, ClassVar
 
 from .base import Scorer, Verdict
@@ -27,6 +28,7 @@ from .extract import LETTERS, choice_letter, clean_latex, final_answer_span, num
 _FLAGS = ("the final answer is", "the answer is", "the correct answer is", "the answer should be")
 _UNITS = re.compile(r"(?:\^\{?\\circ\}?|°|\\%|%|m\^\{?[23]\}?|cm\^\{?[23]\}?|\b(?:km|cm|mm|m|units?)\b)")
 _SAFE = re.compile(r"^[0-9+\-*/().,\s]*$")
+_PLAIN_NUMBER = re.compile(r"\s*-?(?:\d+\.?\d*|\.\d+)\s*")
 
 
 def _strip_string(text: str) -> str:
@@ -91,8 +93,11 @@ def official_extract(response: str) -> str:
     return answer.rstrip(".").lstrip(":").strip()
 
 
+@lru_cache(maxsize=1 << 16)
 def latex_value(text: str) -> float | None:
     """Numeric value of simple LaTeX arithmetic (`\\frac`, `\\sqrt`, `\\pi`, `^`, `\\cdot`), else `None`."""
+    if _PLAIN_NUMBER.fullmatch(text):
+        return float(text)
     text = text.replace("\\pi", "(pi)").replace("π", "(pi)").replace("\\cdot", "*").replace("\\times", "*")
     for _ in range(4):
         text = re.sub(r"\\frac\{([^{}]*)\}\{([^{}]*)\}", r"((\1)/(\2))", text)
@@ -175,9 +180,8 @@ def strict_equal(gold: str, pred: str) -> bool:
     if g.startswith("(") and "," in g:
         golds, preds = g.strip("()").split(","), p.strip("()").split(",")
         return len(golds) == len(preds) and all(strict_equal(a, b) for a, b in zip(golds, preds))
-    a = parse_number(g) if latex_value(g) is None else latex_value(g)
-    b = parse_number(p) if latex_value(p) is None else latex_value(p)
-    return numbers_equal(a, b)
+    a, b = latex_value(g), latex_value(p)
+    return numbers_equal(parse_number(g) if a is None else a, parse_number(p) if b is None else b)
 
 
 __all__ = ["MathVisionScorer", "find_math_answer", "latex_value", "official_equal", "official_extract"]
