@@ -11,8 +11,11 @@ from fractions import Fraction
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
+# "answer"-style markers must be followed by "is"/"should be"/"would be" or a colon, so "To answer this, ..." and
+# "answered" are not final answers
 _ANSWER_MARKERS = re.compile(
-    r"(?:final answer|the answer|correct answer|answer)\s*(?:is|should be|would be)?\s*[:\uff1a]?\s*",
+    r"\b(?:final answer|the answer|correct answer|correct option|best option|answer)\b"
+    r"\s*(?:(?:is|should be|would be)\b\s*[:\uff1a]?|[:\uff1a])\s*",
     re.IGNORECASE,
 )
 _THOUSANDS = re.compile(r"(?<![\d.])(\d{1,3}(?:,\d{3})+)(?![\d,])")
