@@ -10,7 +10,6 @@ a bad record, a missing or unreadable image, a placeholder/image count mismatch)
 
 from __future__ import annotations
 
-import io
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -18,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
-from PIL import Image
 
+from ..model.image_io import DEFAULT_MAX_IMAGE_PIXELS, ImageCheck, ImageError, inspect_image
 from .json_stream import JsonRecordReader, MalformedRecord
 from .llava import RecordError, llava_to_canonical
 from .media import MediaNotFoundError, MediaStore
@@ -84,14 +83,20 @@ def open_records(path: str | os.PathLike, offset: int = 0) -> JsonRecordReader |
     return ParquetRecordReader(path, offset) if str(path).endswith(".parquet") else JsonRecordReader(path, offset)
 
 
-def image_problem(data: bytes) -> str | None:
-    """`None` if the bytes open as an image (header check: format and size, no full decode), else why not."""
+def image_problem(
+    data: bytes, check: ImageCheck = "full", max_pixels: int | None = DEFAULT_MAX_IMAGE_PIXELS
+) -> str | None:
+    """`None` if the processor can read the image, else why not (`"<ImageError subclass>: <detail>"`).
+
+    The shared inspector ([`mmreason.model.image_io.inspect_image`]): pixel cap and mode from the header, then
+    (`check="full"`, the default) the whole body is decoded, so a truncated file with a valid header is caught here
+    rather than in the collator or in `datasets` decoding.
+    """
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            width, height = image.size
-    except Exception as error:
+        inspect_image(data, max_pixels, check)
+    except ImageError as error:
         return f"{type(error).__name__}: {error}"
-    return None if width > 0 and height > 0 else "zero-sized image"
+    return None
 
 
 @dataclass

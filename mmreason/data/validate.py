@@ -5,8 +5,10 @@ Per row it checks
   alternating from a user turn to a final assistant turn;
 * `empty_turn`: a turn with neither text nor media;
 * `image_count_mismatch` / `video_count_mismatch`: placeholders vs `images` / `videos`;
-* `missing_image` / `corrupt_image`: no bytes and no file, or bytes that do not decode (`image_check="full"`) or
-  whose header does not open (`"header"`);
+* `missing_image` / `corrupt_image`: no bytes and no file, or an image the processor would refuse (the shared
+  inspector `mmreason.model.image_io.inspect_image`): a body that does not decode (`image_check="full"`, the
+  default; catches truncation) or a header that does not open (`"header"`), more pixels than the processor's
+  `max_image_pixels`, or a mode without a faithful RGB conversion (16-bit, float, ...);
 * `over_length`: rendered length over `max_length`, counting each image with the processor's exact anyres
   arithmetic and each video at `max_frames` frames. Such rows are to be dropped whole, never truncated through
   their image tokens.
@@ -17,7 +19,6 @@ category, reasons, details), `token_lengths.png` (histogram with the budget mark
 
 from __future__ import annotations
 
-import io
 import json
 import os
 from collections import Counter, defaultdict
@@ -26,18 +27,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PIL import Image
 from tqdm.auto import tqdm
 
-from ..model.image_io import ImageError, open_image
+from ..model.image_io import (
+    DEFAULT_MAX_IMAGE_PIXELS,
+    IMAGE_CHECKS,
+    ImageError,
+    ImageNotFoundError,
+    inspect_image,
+)
 from .corpus import Drop
 from .json_stream import JsonRecordReader, MalformedRecord
 from .llava import RecordError, llava_to_canonical
 from .media import MediaStore
 from .schema import ROLES, count_parts
-
-_EXIF_ORIENTATION = 0x0112
-_EXIF_IN_HEADER = ("JPEG", "MPO", "TIFF", "WEBP")  # formats whose EXIF is read without decoding
 
 
 @dataclass
@@ -72,28 +75,20 @@ def _has_content(message: dict[str, Any]) -> bool:
     return any(part["type"] != "text" or (part.get("text") or "").strip() for part in content)
 
 
-def image_size(item: Any, check: str) -> tuple[int, int]:
-    """`(height, width)` after EXIF orientation of an image given as `{"bytes", "path"}`, bytes, path or PIL.
+def image_size(item: Any, check: str, max_pixels: int | None = DEFAULT_MAX_IMAGE_PIXELS) -> tuple[int, int]:
+    """`(height, width)` after EXIF orientation of an image as the processor will read it (any source it takes).
 
-    `check="full"` decodes the pixels; `"header"` reads the header only. Raises `FileNotFoundError` for a missing
-    file, `ImageError` (or any PIL error) for an unreadable one.
+    Goes through [`mmreason.model.image_io.inspect_image`]: `check="full"` decodes the pixels (catches truncated
+    bodies), `"header"` reads the header only; both check the pixel cap and the mode. Raises `FileNotFoundError`
+    for a missing image, `ImageError` for an unusable one.
     """
-    if isinstance(item, dict):
-        item = item.get("bytes") or item.get("path")
-        if item is None:
-            raise FileNotFoundError("no bytes and no path")
-    if isinstance(item, str) and not item.startswith(("http://", "https://", "data:")) and not os.path.isfile(item):
-        raise FileNotFoundError(item)
-    if check == "full" or isinstance(item, Image.Image):
-        image = open_image(item)
-        image.load()
-        return image.height, image.width
-    with Image.open(io.BytesIO(item) if isinstance(item, bytes | bytearray) else item) as image:
-        width, height = image.size
-        rotated = image.format in _EXIF_IN_HEADER and image.getexif().get(_EXIF_ORIENTATION) in (5, 6, 7, 8)
-        if rotated:
-            width, height = height, width
-    return height, width
+    if isinstance(item, dict) and not item.get("bytes") and not item.get("path"):
+        raise FileNotFoundError("no bytes and no path")
+    try:
+        info = inspect_image(item, max_pixels, check)
+    except ImageNotFoundError as error:
+        raise FileNotFoundError(str(error)) from error
+    return info.height, info.width
 
 
 class RowValidator:
@@ -107,8 +102,11 @@ class RowValidator:
         max_frames: int = 32,
         chat_template: str | None = None,
     ):
-        if image_check not in ("full", "header"):
+        if image_check not in IMAGE_CHECKS:
             raise ValueError(f"image_check must be 'full' or 'header', not {image_check!r}")
+        # the processor's own cap: a row it would refuse is reported here instead of killing the collator
+        image_processor = getattr(processor, "image_processor", None)
+        self.max_image_pixels = getattr(image_processor, "max_image_pixels", DEFAULT_MAX_IMAGE_PIXELS)
         self.processor, self.max_length, self.image_check, self.max_frames = (
             processor,
             max_length,
@@ -139,10 +137,10 @@ class RowValidator:
         sizes = []
         for index, item in enumerate(images):
             try:
-                sizes.append(image_size(item, self.image_check))
+                sizes.append(image_size(item, self.image_check, self.max_image_pixels))
             except FileNotFoundError as error:
                 result.issues.append(("missing_image", f"image {index}: {error}"))
-            except (ImageError, OSError, ValueError, SyntaxError) as error:
+            except ImageError as error:
                 result.issues.append(("corrupt_image", f"image {index}: {type(error).__name__}: {error}"))
         if len(sizes) == len(images) and not problem:
             result.num_tokens = self.count_tokens(messages, sizes, len(videos))

@@ -72,7 +72,7 @@ class RationaleSFTTrainer(SFTTrainer):
             if isinstance(module, MMReasonModel):
                 module.dummy_vision_forward = True
         validator = RowValidator(
-            processor, args.max_length, image_check="header", max_frames=args.frames_upbound,
+            processor, args.max_length, image_check="full", max_frames=args.frames_upbound,
             chat_template=processor.chat_template,
         )  # fmt: skip
         self.sample_lengths = None
