@@ -27,13 +27,19 @@ class PrepareArguments:
 
     corpus: str = field(metadata={"help": "mammoth-vl, visualwebinstruct, or llava (any LLaVA JSON/JSONL)."})
     source: str = field(metadata={"help": "Raw corpus: local folder (or a JSON file for `llava`) or Hub repo id."})
-    out: str = field(metadata={"help": "Output folder (Parquet shards + README.md); reruns resume."})
+    out: str = field(
+        metadata={"help": "Output folder (Parquet shards + README.md); a rerun of the same source/options resumes."}
+    )
     subsets: list[str] = field(default_factory=list, metadata={"help": "Subsets (default: all present)."})
     media_dirs: list[str] = field(default_factory=list, metadata={"help": "Extra image folders or archives."})
     shard_rows: int = field(default=50_000, metadata={"help": "Most rows per Parquet shard."})
     shard_size_mb: int = field(default=512, metadata={"help": "Shard size target (media bytes) in MB."})
     index_cache_dir: str | None = field(default=None, metadata={"help": "Where archive indexes are cached."})
     check_images: bool = field(default=True, metadata={"help": "Drop rows whose image header does not open."})
+    overwrite: bool = field(
+        default=False,
+        metadata={"help": "Discard the subsets' earlier shards/logs in --out (needed if source/options changed)."},
+    )
 
 
 @dataclass
@@ -94,7 +100,7 @@ def iter_source(args: DataSourceArguments, decode: bool = False):
 def prepare_main(argv: list[str]) -> None:
     (args,) = TrlParser((PrepareArguments,), prog="mmreason data prepare").parse_args_and_config(argv)
     from ..data.builders import CORPORA, llava_json_spec
-    from ..data.prepare import prepare_corpus
+    from ..data.prepare import PrepareMismatchError, prepare_corpus
 
     if args.corpus == "llava":
         spec, source = llava_json_spec(args.source)
@@ -102,17 +108,21 @@ def prepare_main(argv: list[str]) -> None:
         spec, source = CORPORA[args.corpus], args.source
     else:
         raise SystemExit(f"unknown corpus {args.corpus!r}; choose from {[*CORPORA, 'llava']}")
-    states = prepare_corpus(
-        spec,
-        source,
-        args.out,
-        subsets=args.subsets or None,
-        shard_rows=args.shard_rows,
-        shard_bytes=args.shard_size_mb << 20,
-        media_dirs=tuple(args.media_dirs),
-        index_cache_dir=args.index_cache_dir,
-        check_images=args.check_images,
-    )
+    try:
+        states = prepare_corpus(
+            spec,
+            source,
+            args.out,
+            subsets=args.subsets or None,
+            shard_rows=args.shard_rows,
+            shard_bytes=args.shard_size_mb << 20,
+            media_dirs=tuple(args.media_dirs),
+            index_cache_dir=args.index_cache_dir,
+            check_images=args.check_images,
+            overwrite=args.overwrite,
+        )
+    except PrepareMismatchError as error:
+        raise SystemExit(f"mmreason data prepare: {error}") from None
     for name, state in states.items():
         logger.info("%s: %d rows in %d shards, dropped %s", name, state.rows, state.shards, dict(state.drops))
     logger.info("Wrote %s (load with datasets.load_dataset(%r, <subset>))", Path(args.out) / "README.md", args.out)

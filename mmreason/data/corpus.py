@@ -11,6 +11,7 @@ a bad record, a missing or unreadable image, a placeholder/image count mismatch)
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,9 +23,11 @@ from ..model.image_io import DEFAULT_MAX_IMAGE_PIXELS, ImageCheck, ImageError, i
 from .json_stream import JsonRecordReader, MalformedRecord
 from .llava import RecordError, llava_to_canonical
 from .media import MediaNotFoundError, MediaStore
+from .reasons import check_reason
 from .schema import count_parts
 
 Converter = Callable[[dict[str, Any], str], dict[str, Any]]
+_OBJECT_REPR = re.compile(r"<[\w.]+ object at 0x[0-9a-fA-F]+>")  # PIL names in-memory files by their address
 
 
 @dataclass
@@ -36,6 +39,9 @@ class Drop:
     detail: str
     file: str
     record: Any = None
+
+    def __post_init__(self) -> None:
+        check_reason(self.reason)
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "reason": self.reason, "detail": self.detail, "file": self.file, "record": self.record}
@@ -175,7 +181,7 @@ class CorpusReader:
         for column, kind in (("images", "image"), ("videos", "video")):
             expected = count_parts(row["messages"], kind)
             if expected != len(row[column]):
-                return "placeholder_mismatch", f"{expected} {kind} placeholder(s) but {len(row[column])} {column}"
+                return f"{kind}_count_mismatch", f"{expected} {kind} placeholder(s) but {len(row[column])} {column}"
             loaded = []
             for item in row[column]:
                 try:
@@ -185,7 +191,7 @@ class CorpusReader:
                 except OSError as error:
                     return f"corrupt_{kind}", f"{item}: {error}"
                 if kind == "image" and self.check_images and (problem := image_problem(media["bytes"])) is not None:
-                    return "corrupt_image", f"{media['path']}: {problem}"
+                    return "corrupt_image", f"{media['path']}: {_OBJECT_REPR.sub(repr(media['path']), problem)}"
                 loaded.append(media)
             row[column] = loaded
         return None

@@ -12,25 +12,38 @@ and `huggingface_hub.upload_folder(folder_path="out", repo_type="dataset", ...)`
 Resuming: a shard is written to a temporary name and renamed, then the state (reader position, shard count,
 drops-file length, counts) is replaced atomically. A rerun deletes shards past the recorded count, truncates the
 drops file to its recorded length and continues from the recorded position, so an interrupted run finishes with
-the same shards and no duplicates.
+the same shards and no duplicates. The state also holds the run's fingerprint (record files by content, media
+roots, output options; see `mmreason.data.fingerprint`): a rerun with another source or other options is an error
+naming what changed, never a silent resume or a silent "already done"; `overwrite=True` (`--overwrite`) discards
+the subset's shards and logs and starts afresh.
+
+Caching: `datasets` keys its Arrow cache of a local folder on the card's `configs` and `dataset_info`, not on the
+Parquet files (datasets 5.2 hashes the unresolved `data_files` patterns; the folder's base name is the rest of the
+path). So the card carries `dataset_info` (features, rows, bytes; `load_dataset` checks the row count) and each
+config's `description` carries the SHA-256 of its shards: re-preparing other rows into the same folder, or into
+another folder of the same name, can never be answered from a stale cache.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from datasets import DatasetInfo, SplitDict, SplitInfo
 from datasets.arrow_writer import get_writer_batch_size_from_data_size, get_writer_batch_size_from_features
+from datasets.info import DatasetInfosDict
 from huggingface_hub import DatasetCard, DatasetCardData
 from tqdm.auto import tqdm
 
 from .builders import CORPORA, CorpusSpec
+from .fingerprint import PrepareMismatchError, file_sha256, fingerprint_changes, run_fingerprint
 from .schema import FEATURES
 
 CARD_DIR = Path(__file__).resolve().parent.parent / "assets" / "hub_cards" / "datasets"
@@ -49,6 +62,14 @@ class SubsetState:
     drops: Counter = field(default_factory=Counter)
     sources: Counter = field(default_factory=Counter)
     categories: Counter = field(default_factory=Counter)
+    fingerprint: dict[str, Any] | None = None
+    shard_sha256: list[str] = field(default_factory=list)
+    num_bytes: int = 0
+
+    @property
+    def content_sha256(self) -> str:
+        """SHA-256 over the shards' SHA-256s in order: changes whenever any written byte does."""
+        return hashlib.sha256("\n".join(self.shard_sha256).encode()).hexdigest()
 
     @classmethod
     def load(cls, path: Path) -> SubsetState:
@@ -62,6 +83,14 @@ class SubsetState:
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(self.__dict__, indent=1))
         os.replace(tmp, path)
+
+
+class WrittenShard(NamedTuple):
+    """One shard on disk: its rows, the SHA-256 of the file and the Arrow size of its table."""
+
+    rows: int
+    sha256: str
+    num_bytes: int
 
 
 class ShardWriter:
@@ -79,19 +108,19 @@ class ShardWriter:
         self.bytes += sum(len(item["bytes"]) for column in ("images", "videos") for item in row[column]) + 1024
         return len(self.rows) >= self.shard_rows or self.bytes >= self.shard_bytes
 
-    def flush(self, index: int) -> int:
-        """Write the buffered rows as shard `index`; returns the number of rows written."""
+    def flush(self, index: int) -> WrittenShard:
+        """Write the buffered rows (possibly none) as shard `index`."""
         count = len(self.rows)
-        if count:
-            path = self.folder / f"train-{index:05d}.parquet"
-            tmp = path.with_name(path.name + ".tmp")
-            table = pa.Table.from_pylist(self.rows, schema=self.schema)
-            row_group = get_writer_batch_size_from_features(FEATURES)  # the Hub viewer's row-group sizing
-            row_group = row_group or get_writer_batch_size_from_data_size(count, self.bytes)
-            pq.write_table(table, tmp, row_group_size=row_group)
-            os.replace(tmp, path)
+        path = self.folder / f"train-{index:05d}.parquet"
+        tmp = path.with_name(path.name + ".tmp")
+        table = pa.Table.from_pylist(self.rows, schema=self.schema)
+        row_group = get_writer_batch_size_from_features(FEATURES)  # the Hub viewer's row-group sizing
+        row_group = row_group or get_writer_batch_size_from_data_size(count, self.bytes)
+        pq.write_table(table, tmp, row_group_size=row_group)
+        shard = WrittenShard(count, file_sha256(tmp), table.nbytes)  # hashed while the file is in the page cache
+        os.replace(tmp, path)
         self.rows, self.bytes = [], 0
-        return count
+        return shard
 
 
 def prepare_subset(
@@ -106,18 +135,34 @@ def prepare_subset(
     index_cache_dir: str | os.PathLike | None = None,
     check_images: bool = True,
     progress: bool = True,
+    overwrite: bool = False,
 ) -> SubsetState:
-    """Convert one subset into `out/<subset>/train-*.parquet`, resuming a previous run if there is one."""
+    """Convert one subset into `out/<subset>/train-*.parquet`, resuming a previous run of the same inputs and
+    options. A previous run of other inputs/options raises [`PrepareMismatchError`] naming the differences;
+    `overwrite=True` deletes the subset's shards and logs first and starts afresh."""
     folder, logs = out / subset, out / LOG_DIR
     folder.mkdir(parents=True, exist_ok=True)
     logs.mkdir(parents=True, exist_ok=True)
     state_path, drops_path = logs / f"{subset}.state.json", logs / f"{subset}.drops.jsonl"
     state = SubsetState.load(state_path)
+    options = {"shard_rows": shard_rows, "shard_bytes": shard_bytes, "check_images": check_images}
+    fingerprint = run_fingerprint(spec, subset, source, media_dirs, options, previous=state.fingerprint)
+    if overwrite:
+        state = _discard(folder, state_path, drops_path)
+    elif state_path.exists() and (changes := fingerprint_changes(state.fingerprint, fingerprint)):
+        raise PrepareMismatchError(
+            f"{state_path} is a {'finished' if state.done else 'interrupted'} run of {subset!r} with other inputs or "
+            f"options: {'; '.join(changes)}. Rerun with --overwrite (overwrite=True) to discard its "
+            f"{state.shards} shard(s) and start afresh, or choose another --out."
+        )
+    state.fingerprint = fingerprint  # same run: refreshes the mtimes that spare re-hashing next time
     if state.done:
+        state.save(state_path)
         return state
     for stale in folder.glob("train-*.parquet*"):
         if stale.name.endswith(".tmp") or int(stale.name[6:11]) >= state.shards:
             stale.unlink()
+    del state.shard_sha256[state.shards :]
     with open(drops_path, "ab") as handle:
         handle.truncate(state.drops_bytes)
     reader = spec.reader(
@@ -135,10 +180,16 @@ def prepare_subset(
         desc=f"{spec.name}/{subset}",
     )  # fmt: skip
 
+    def write_shard() -> None:
+        shard = writer.flush(state.shards)
+        state.rows += shard.rows
+        state.num_bytes += shard.num_bytes
+        state.shard_sha256.append(shard.sha256)
+        state.shards += 1
+
     def commit() -> None:
         if writer.rows:
-            state.rows += writer.flush(state.shards)
-            state.shards += 1
+            write_shard()
         drops.flush()
         state.drops_bytes = drops.tell()
         state.position = reader.position_now()
@@ -162,14 +213,20 @@ def prepare_subset(
                 bar.update(reader.bytes_read - bar.n)
         commit()
     if state.shards == 0:  # everything dropped: an empty shard keeps the config loadable
-        pq.write_table(FEATURES.arrow_schema.empty_table(), folder / "train-00000.parquet")
-        state.shards = 1
+        write_shard()
     bar.update(reader.total_bytes - bar.n)
     bar.close()
     _name_shards(folder, state.shards)
     state.done = True
     state.save(state_path)
     return state
+
+
+def _discard(folder: Path, state_path: Path, drops_path: Path) -> SubsetState:
+    """Remove a subset's shards, state and drops log: a fresh start."""
+    for path in (*folder.glob("train-*.parquet*"), state_path, drops_path):
+        path.unlink(missing_ok=True)
+    return SubsetState()
 
 
 def _name_shards(folder: Path, total: int) -> None:
@@ -181,22 +238,31 @@ def _name_shards(folder: Path, total: int) -> None:
 
 
 def write_card(spec: CorpusSpec, out: Path, states: dict[str, SubsetState]) -> Path:
-    """Write `out/README.md` from the corpus' card template, with one `configs:` entry per prepared subset."""
+    """Write `out/README.md` from the corpus' card template: one `configs:` entry per prepared subset (its
+    `description` holds the shards' SHA-256, so `datasets`' cache key follows the content), `dataset_info` with
+    features, rows and sizes, and a license only where the corpus has one (never for your own LLaVA data)."""
+    done = {name: states[name] for name in spec.subsets if name in states and states[name].done}
     configs = [
-        {"config_name": name, "data_files": [{"split": "train", "path": f"{name}/train-*.parquet"}]}
-        for name in spec.subsets
-        if name in states and states[name].done
+        {
+            "config_name": name,
+            "data_files": [{"split": "train", "path": f"{name}/train-*.parquet"}],
+            "description": f"Prepared by mmreason; content sha256 {state.content_sha256}",
+        }
+        for name, state in done.items()
     ]
     if configs:
         configs[0]["default"] = True
     card_data = DatasetCardData(
-        license=spec.license,
+        license=spec.license or None,
         pretty_name=spec.repo_id.split("/")[-1],
         task_categories=["image-text-to-text"],
         language="en",
         tags=["mmreason", *spec.tags],
         source_datasets=[spec.repo_id],
         configs=configs,
+    )
+    DatasetInfosDict({name: _dataset_info(out / name, state) for name, state in done.items()}).to_dataset_card_data(
+        card_data
     )
     stats = {
         name: {
@@ -215,6 +281,14 @@ def write_card(spec: CorpusSpec, out: Path, states: dict[str, SubsetState]) -> P
     return out / "README.md"
 
 
+def _dataset_info(folder: Path, state: SubsetState) -> DatasetInfo:
+    """The card's `dataset_info` for one subset: features, the train split's rows/Arrow bytes, Parquet bytes."""
+    splits = SplitDict()
+    splits.add(SplitInfo(name="train", num_bytes=state.num_bytes, num_examples=state.rows))
+    parquet_bytes = sum(path.stat().st_size for path in folder.glob("train-*.parquet"))
+    return DatasetInfo(features=FEATURES, splits=splits, download_size=parquet_bytes, dataset_size=state.num_bytes)
+
+
 def prepare_corpus(
     corpus: str | CorpusSpec,
     source: str | os.PathLike,
@@ -224,7 +298,7 @@ def prepare_corpus(
 ) -> dict[str, SubsetState]:
     """Prepare `subsets` of `corpus` ("mammoth-vl", "visualwebinstruct") from a local folder or Hub repo `source`
     into `out` (default: every subset whose files are present); returns the per-subset state (rows, shards, drop
-    reasons, counts)."""
+    reasons, counts). `kwargs` go to [`prepare_subset`] (`shard_rows`, `overwrite`, ...)."""
     spec = CORPORA[corpus] if isinstance(corpus, str) else corpus
     for name in subsets or ():
         spec.subset(name)
@@ -243,4 +317,12 @@ def prepare_corpus(
     return states
 
 
-__all__ = ["ShardWriter", "SubsetState", "prepare_corpus", "prepare_subset", "write_card"]
+__all__ = [
+    "PrepareMismatchError",
+    "ShardWriter",
+    "SubsetState",
+    "WrittenShard",
+    "prepare_corpus",
+    "prepare_subset",
+    "write_card",
+]

@@ -38,7 +38,7 @@ def test_prepare_mammoth_vl_counts_and_card(prepared, mammoth_vl):
     out, states = prepared
     _, records = mammoth_vl
     assert states["si"].rows == len(records["si"]) - 3 and states["si"].shards == 4
-    assert dict(states["si"].drops) == {"missing_image": 1, "corrupt_image": 1, "placeholder_mismatch": 1}
+    assert dict(states["si"].drops) == {"missing_image": 1, "corrupt_image": 1, "image_count_mismatch": 1}
     assert states["ov"].rows == 4 and states["ov"].categories == {"single_image": 1, "multi_image": 2, "video": 1}
     assert sorted(p.name for p in (out / "si").iterdir())[0] == "train-00000-of-00004.parquet"
     card = (out / "README.md").read_text()
@@ -52,7 +52,7 @@ def test_prepare_mammoth_vl_counts_and_card(prepared, mammoth_vl):
     assert {d["id"]: d["reason"] for d in drops} == {
         "bad-missing": "missing_image",
         "bad-corrupt": "corrupt_image",
-        "bad-count": "placeholder_mismatch",
+        "bad-count": "image_count_mismatch",
     }
     assert drops[0]["record"]["image"] == "M4-Instruct-Data/none.jpg"  # the raw record is kept
 
@@ -104,7 +104,9 @@ def test_interrupted_prepare_resumes_without_duplicates(mammoth_vl, prepared, tm
     assert len(set(_ids(out, "si"))) == 31
     assert _drops(out, "si") == _drops(reference, "si")
     assert datasets.load_dataset(str(out), "si", split="train").num_rows == 31
-    again = prepare_corpus("mammoth-vl", root, out, subsets=["si"], progress=False, index_cache_dir=tmp_path)
+    again = prepare_corpus(
+        "mammoth-vl", root, out, subsets=["si"], shard_rows=8, progress=False, index_cache_dir=tmp_path
+    )
     assert again["si"].rows == 31  # a finished subset is not redone
 
 

@@ -69,7 +69,7 @@ class CorpusSpec:
     name: str
     repo_id: str
     subsets: dict[str, SubsetSpec]
-    license: str = "apache-2.0"
+    license: str | None = None  # the corpus' own license; None for user data (nothing is claimed)
     homepage: str = ""
     citation: str = ""
     description: str = ""

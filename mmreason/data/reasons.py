@@ -1,0 +1,34 @@
+"""The one list of reasons a record or row is dropped, shared by `data prepare`, `data validate` and SFT hygiene.
+
+Each defect has exactly one name, whichever step finds it: a `<image>` placeholder without its image is an
+`image_count_mismatch` in `prepare_logs/<subset>.drops.jsonl`, in `validate`'s `dropped.jsonl` and in the
+trainer's `dropped_samples.jsonl` alike.
+"""
+
+from __future__ import annotations
+
+DROP_REASONS: dict[str, str] = {
+    "malformed_json": "the text is not valid JSON (the detail gives the file, line and position)",
+    "malformed": "valid JSON but not a LLaVA record (no `conversations` list, a turn without a string value, ...)",
+    "bad_role": "a turn whose role is not system/user/assistant (human/gpt in LLaVA JSON)",
+    "bad_role_order": "known roles in the wrong order (not [system] user assistant (user assistant)*)",
+    "empty_turn": "a turn with neither text nor media",
+    "image_count_mismatch": "the number of image placeholders differs from the number of images",
+    "video_count_mismatch": "the number of video placeholders differs from the number of videos",
+    "missing_image": "an image path that is in no media folder or archive",
+    "missing_video": "a video path that is in no media folder or archive",
+    "corrupt_image": "image bytes that do not open as an image",
+    "corrupt_video": "video bytes that cannot be read",
+    "over_length": "the rendered sample (image/video tokens expanded) is longer than `max_length`",
+}
+"""Reason name → what it means. Every drop mmreason reports uses one of these names."""
+
+
+def check_reason(reason: str) -> str:
+    """`reason` itself if it is one of [`DROP_REASONS`], else a `ValueError` (a drop must never get a new name)."""
+    if reason not in DROP_REASONS:
+        raise ValueError(f"undocumented drop reason {reason!r}; add it to mmreason.data.reasons.DROP_REASONS")
+    return reason
+
+
+__all__ = ["DROP_REASONS", "check_reason"]
