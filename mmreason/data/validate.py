@@ -1,8 +1,8 @@
 """`mmreason data validate`: report what would break or silently hurt training, never fix anything.
 
 Per row it checks
-* `bad_role_order`: roles other than system/user/assistant, a system turn after the start, user/assistant not
-  alternating from a user turn to a final assistant turn;
+* `bad_role`: roles other than system/user/assistant; `bad_role_order`: a system turn after the start,
+  user/assistant not alternating from a user turn to a final assistant turn;
 * `empty_turn`: a turn with neither text nor media;
 * `image_count_mismatch` / `video_count_mismatch`: placeholders vs `images` / `videos`;
 * `missing_image` / `corrupt_image`: no bytes and no file, or an image the processor would refuse (the shared
@@ -119,8 +119,8 @@ class RowValidator:
         result = RowCheck()
         messages = row.get("messages") or []
         problem = role_problem(messages)
-        if problem:
-            result.issues.append(("bad_role_order", problem))
+        if problem:  # an unknown role is `bad_role`, as when prepare reads the record (mmreason.data.reasons)
+            result.issues.append(("bad_role" if problem.startswith("unknown role") else "bad_role_order", problem))
         empty = [index for index, message in enumerate(messages) if not _has_content(message)]
         if empty:
             result.issues.append(("empty_turn", f"turn(s) {empty} have no text and no media"))
