@@ -11,7 +11,6 @@ a bad record, a missing or unreadable image, a placeholder/image count mismatch)
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,11 +22,10 @@ from ..model.image_io import DEFAULT_MAX_IMAGE_PIXELS, ImageCheck, ImageError, i
 from .json_stream import JsonRecordReader, MalformedRecord
 from .llava import RecordError, llava_to_canonical
 from .media import MediaNotFoundError, MediaStore
-from .reasons import check_reason
+from .reasons import check_reason, name_the_file
 from .schema import count_parts
 
 Converter = Callable[[dict[str, Any], str], dict[str, Any]]
-_OBJECT_REPR = re.compile(r"<[\w.]+ object at 0x[0-9a-fA-F]+>")  # PIL names in-memory files by their address
 
 
 @dataclass
@@ -191,7 +189,7 @@ class CorpusReader:
                 except OSError as error:
                     return f"corrupt_{kind}", f"{item}: {error}"
                 if kind == "image" and self.check_images and (problem := image_problem(media["bytes"])) is not None:
-                    return "corrupt_image", f"{media['path']}: {_OBJECT_REPR.sub(repr(media['path']), problem)}"
+                    return "corrupt_image", f"{media['path']}: {name_the_file(problem, media['path'])}"
                 loaded.append(media)
             row[column] = loaded
         return None

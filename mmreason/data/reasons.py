@@ -7,6 +7,10 @@ trainer's `dropped_samples.jsonl` alike.
 
 from __future__ import annotations
 
+import re
+
+_OBJECT_REPR = re.compile(r"<[\w.]+ object at 0x[0-9a-fA-F]+>")
+
 DROP_REASONS: dict[str, str] = {
     "malformed_json": "the text is not valid JSON (the detail gives the file, line and position)",
     "malformed": "valid JSON but not a LLaVA record (no `conversations` list, a turn without a string value, ...)",
@@ -31,4 +35,10 @@ def check_reason(reason: str) -> str:
     return reason
 
 
-__all__ = ["DROP_REASONS", "check_reason"]
+def name_the_file(detail: str, name: str) -> str:
+    """`detail` with in-memory file objects (`<_io.BytesIO object at 0x7f…>`, as PIL names bytes it cannot open)
+    replaced by `name`, the file's path: a drop detail must say which file and read the same on every run."""
+    return _OBJECT_REPR.sub(repr(name), detail)
+
+
+__all__ = ["DROP_REASONS", "check_reason", "name_the_file"]

@@ -40,6 +40,7 @@ from .corpus import Drop
 from .json_stream import JsonRecordReader, MalformedRecord
 from .llava import RecordError, llava_to_canonical
 from .media import MediaStore
+from .reasons import name_the_file
 from .schema import ROLES, count_parts
 
 
@@ -141,7 +142,9 @@ class RowValidator:
             except FileNotFoundError as error:
                 result.issues.append(("missing_image", f"image {index}: {error}"))
             except ImageError as error:
-                result.issues.append(("corrupt_image", f"image {index}: {type(error).__name__}: {error}"))
+                path = (item.get("path") if isinstance(item, dict) else None) or ""
+                detail = name_the_file(f"{type(error).__name__}: {error}", path or f"image {index}")
+                result.issues.append(("corrupt_image", f"image {index}{f' {path!r}' if path else ''}: {detail}"))
         if len(sizes) == len(images) and not problem:
             result.num_tokens = self.count_tokens(messages, sizes, len(videos))
             if self.max_length is not None and result.num_tokens > self.max_length:
