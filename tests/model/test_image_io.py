@@ -174,7 +174,7 @@ def test_short_base64_is_an_image_not_a_path(tmp_path):
     assert np.array(load_rgb(encoded.rstrip("="))).tolist() == [[[9, 8, 7]]]  # padding is optional
     with pytest.raises(ImageNotFoundError, match="not found"):
         load_rgb("abcd")  # valid base64, but not of an image: a missing file
-    with pytest.raises(ImageNotFoundError, match="missing.png"):
+    with pytest.raises(ImageNotFoundError, match=r"missing\.png"):
         load_rgb(str(tmp_path / "missing.png"))
     named_like_base64 = tmp_path / "abcd"
     named_like_base64.write_bytes(data)
