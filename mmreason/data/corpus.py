@@ -22,7 +22,7 @@ from ..model.image_io import DEFAULT_MAX_IMAGE_PIXELS, ImageCheck, ImageError, i
 from .json_stream import JsonRecordReader, MalformedRecord
 from .llava import RecordError, llava_to_canonical
 from .media import MediaNotFoundError, MediaStore
-from .reasons import check_reason, name_the_file
+from .reasons import name_the_file
 from .schema import count_parts
 
 Converter = Callable[[dict[str, Any], str], dict[str, Any]]
@@ -37,9 +37,6 @@ class Drop:
     detail: str
     file: str
     record: Any = None
-
-    def __post_init__(self) -> None:
-        check_reason(self.reason)
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "reason": self.reason, "detail": self.detail, "file": self.file, "record": self.record}

@@ -14,6 +14,7 @@ _OBJECT_REPR = re.compile(r"<[\w.]+ object at 0x[0-9a-fA-F]+>")
 DROP_REASONS: dict[str, str] = {
     "malformed_json": "the text is not valid JSON (the detail gives the file, line and position)",
     "malformed": "valid JSON but not a LLaVA record (no `conversations` list, a turn without a string value, ...)",
+    "invalid_unicode": "text that is not valid Unicode (a lone surrogate such as a cut emoji `\\ud83d`)",
     "bad_role": "a turn whose role is not system/user/assistant (human/gpt in LLaVA JSON)",
     "bad_role_order": "known roles in the wrong order (not [system] user assistant (user assistant)*)",
     "empty_turn": "a turn with neither text nor media",
@@ -28,17 +29,10 @@ DROP_REASONS: dict[str, str] = {
 """Reason name → what it means. Every drop mmreason reports uses one of these names."""
 
 
-def check_reason(reason: str) -> str:
-    """`reason` itself if it is one of [`DROP_REASONS`], else a `ValueError` (a drop must never get a new name)."""
-    if reason not in DROP_REASONS:
-        raise ValueError(f"undocumented drop reason {reason!r}; add it to mmreason.data.reasons.DROP_REASONS")
-    return reason
-
-
 def name_the_file(detail: str, name: str) -> str:
     """`detail` with in-memory file objects (`<_io.BytesIO object at 0x7f…>`, as PIL names bytes it cannot open)
     replaced by `name`, the file's path: a drop detail must say which file and read the same on every run."""
     return _OBJECT_REPR.sub(repr(name), detail)
 
 
-__all__ = ["DROP_REASONS", "check_reason", "name_the_file"]
+__all__ = ["DROP_REASONS", "name_the_file"]
