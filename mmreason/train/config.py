@@ -8,21 +8,24 @@ Stage presets follow `scripts/train/mammoth_vl/*.sh` (LLaVA-NeXT):
 |---|---|---|---|---|---|
 | `pretrain` | projector | 1e-3 / - | `plain` | 8192 | caption data |
 | `si` | vision tower, projector, LM | 1e-5 / 2e-6 | `qwen_2_5` | 8192 | `group_by_modality_length` |
-| `ov` | vision tower, projector, LM | 1e-5 / 2e-6 | `qwen_2_5` | 16384 | `frames_upbound` 32 |
+| `ov` | vision tower, projector, LM | 1e-5 / 2e-6 | `qwen_2_5` | 16384 | as `si` |
 
-All presets use a cosine schedule, warmup ratio 0.03 and weight decay 0. A preset only fills fields left at their
-default, so anything set explicitly (in Python, a YAML recipe or on the command line) wins.
+All presets use a cosine schedule, warmup ratio 0.03 and weight decay 0. A preset fills only fields the user did
+not set (see [`MultimodalTrainingArguments`]): anything given in Python, a YAML recipe or on the command line wins,
+even when it equals the library default. MAmmoTH-VL trained `si`/`ov` at `anyres_max_4` with 32 frames per video
+(`STAGE_GEOMETRY`); that is model geometry, so a preset never applies it to a loaded checkpoint: set
+`vision_aspect_ratio` / `frames_upbound` to change it (the trainer logs a note when the checkpoint differs).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 from trl import SFTConfig
 
-TUNABLE_PARTS = ("mm_vision_tower", "mm_mlp_adapter", "mm_language_model")
-ALL_PARTS = ",".join(TUNABLE_PARTS)
+from .multimodal_args import ALL_PARTS, TUNABLE_PARTS, MultimodalTrainingArguments, preset_field
+
 _COMMON = {"lr_scheduler_type": "cosine", "warmup_steps": 0.03, "weight_decay": 0.0}  # warmup_steps < 1 is a ratio
 
 STAGE_PRESETS: dict[str, dict[str, Any]] = {
@@ -39,68 +42,38 @@ STAGE_PRESETS: dict[str, dict[str, Any]] = {
         "learning_rate": 1e-5,
         "mm_vision_tower_lr": 2e-6,
         "chat_template_name": "qwen_2_5",
-        "vision_aspect_ratio": "anyres_max_4",
         "max_length": 8192,
         "group_by_modality_length": True,
     },
 }
-STAGE_PRESETS["ov"] = {**STAGE_PRESETS["si"], "max_length": 16384, "frames_upbound": 32}
+STAGE_PRESETS["ov"] = {**STAGE_PRESETS["si"], "max_length": 16384}
+STAGE_GEOMETRY: dict[str, dict[str, Any]] = {
+    "si": {"vision_aspect_ratio": "anyres_max_4"},
+    "ov": {"vision_aspect_ratio": "anyres_max_4", "frames_upbound": 32},
+}
 
 
 @dataclass
-class RationaleSFTConfig(SFTConfig):
-    """[`SFTConfig`] for multimodal rationale SFT. Fields beyond TRL's:
+class RationaleSFTConfig(MultimodalTrainingArguments, SFTConfig):
+    """[`SFTConfig`] for multimodal rationale SFT: the fields of [`MultimodalTrainingArguments`] (stage presets,
+    tunable parts, per-module learning rates, geometry, hygiene) plus:
 
     Args:
-        stage: `pretrain`, `si` or `ov`: fill the MAmmoTH-VL stage settings (see the module docstring).
-        mm_tunable_parts: comma-separated parts to train: `mm_vision_tower`, `mm_mlp_adapter` (projector and
-            `image_newline`), `mm_language_model` (LM and LM head). The rest is frozen.
-        mm_vision_tower_lr: learning rate of the vision tower (default: `learning_rate`).
-        mm_projector_lr: learning rate of the projector and `image_newline` (default: `learning_rate`).
-        group_by_modality_length: batches hold either multimodal or text-only samples of similar length
-            (LLaVA's `group_by_modality_length` sampler).
-        multimodal_packing: padding-free packing: each batch becomes one row with position-id restarts and
+        stage: `pretrain`, `si` or `ov`: fill the MAmmoTH-VL stage settings the user left unset (see the module
+            docstring).
+        multimodal_packing: padding-free packing: samples share rows, with position-id restarts and
             block-diagonal (varlen) attention; the loss equals the unpacked batch's.
         max_length: samples longer than this (image tokens counted exactly) are dropped and reported before
-            training, never truncated. `None` keeps everything.
-        chat_template_name: `qwen_2_5` or `plain` (projector pre-training), set on the processor.
-        vision_aspect_ratio: `anyres_max_N` set on the model config and processor (default: keep the model's).
-        frames_upbound: at most this many frames are sampled uniformly from each video.
-        drop_invalid: also drop (and report) rows with placeholder/media count mismatches, unreadable images,
-            empty turns or a wrong role order, instead of failing mid-run.
+            training, never truncated. `None` keeps everything. Unset: the preset's, else 8192.
     """
 
-    stage: str | None = field(default=None, metadata={"help": "pretrain, si or ov: MAmmoTH-VL stage preset."})
-    mm_tunable_parts: str = field(default=ALL_PARTS, metadata={"help": "Comma-separated parts to train."})
-    mm_vision_tower_lr: float | None = field(default=None, metadata={"help": "Vision tower learning rate."})
-    mm_projector_lr: float | None = field(default=None, metadata={"help": "Projector learning rate."})
-    group_by_modality_length: bool = field(default=False, metadata={"help": "Group batches by modality + length."})
+    stage_presets: ClassVar[dict[str, dict[str, Any]]] = STAGE_PRESETS
+    stage_geometry: ClassVar[dict[str, dict[str, Any]]] = STAGE_GEOMETRY
+
     multimodal_packing: bool = field(default=False, metadata={"help": "Padding-free packing of each batch."})
-    chat_template_name: str | None = field(default=None, metadata={"help": "qwen_2_5 or plain."})
-    vision_aspect_ratio: str | None = field(default=None, metadata={"help": "anyres_max_N for model + processor."})
-    frames_upbound: int = field(default=32, metadata={"help": "Most frames sampled per video."})
-    drop_invalid: bool = field(default=True, metadata={"help": "Drop and report rows that cannot be trained on."})
-    max_length: int | None = field(default=8192, metadata={"help": "Drop (never truncate) longer samples."})
+    max_length: int | None = preset_field("Drop (never truncate) longer samples; None keeps all.", 8192)
     assistant_only_loss: bool = field(default=True, metadata={"help": "Loss on assistant turns only."})
     remove_unused_columns: bool = field(default=False, metadata={"help": "Keep `videos` and metadata columns."})
 
-    def __post_init__(self) -> None:
-        if self.stage is not None:
-            if self.stage not in STAGE_PRESETS:
-                raise ValueError(f"stage must be one of {list(STAGE_PRESETS)}, not {self.stage!r}")
-            defaults = {f.name: f.default for f in fields(self)}
-            for key, value in STAGE_PRESETS[self.stage].items():
-                if getattr(self, key) == defaults.get(key):
-                    setattr(self, key, value)
-        unknown = set(self.tunable_parts) - set(TUNABLE_PARTS)
-        if unknown:
-            raise ValueError(f"unknown mm_tunable_parts {sorted(unknown)}; choose from {TUNABLE_PARTS}")
-        super().__post_init__()
 
-    @property
-    def tunable_parts(self) -> list[str]:
-        """`mm_tunable_parts` as a list."""
-        return [part.strip() for part in self.mm_tunable_parts.split(",") if part.strip()]
-
-
-__all__ = ["ALL_PARTS", "STAGE_PRESETS", "TUNABLE_PARTS", "RationaleSFTConfig"]
+__all__ = ["ALL_PARTS", "STAGE_GEOMETRY", "STAGE_PRESETS", "TUNABLE_PARTS", "RationaleSFTConfig"]

@@ -1,10 +1,19 @@
 """Sample hygiene before training: drop (and report) what would be truncated through image tokens or crash.
 
-Every row is checked with [`mmreason.data.validate.RowValidator`] (image headers only, so this is cheap): over
+Every row is checked with [`mmreason.data.validate.RowValidator`] (`image_check="full"`: images decoded): over
 `max_length` (image tokens counted with the exact anyres arithmetic), and, with `drop_invalid`, placeholder/media
 mismatches, unreadable images, empty turns and wrong role orders. Dropped rows are counted per reason, logged and
-written to `<output_dir>/dropped_samples.jsonl`. The check also yields each kept row's token length, which the
-modality-grouped sampler uses.
+written to `<output_dir>/dropped_samples.jsonl` (`id`, `reasons`, `details`; `index` for map-style datasets).
+
+* **Map-style datasets** are checked up front (the trainer runs this main-process-first, so `datasets` caches the
+  check for the other ranks). Only the process asked to (`write_report`, the trainer's rank 0) writes the report.
+  The check also yields each kept row's token length, which the modality-grouped sampler uses.
+* **Iterable datasets** are filtered lazily, often inside dataloader worker processes, where an in-memory counter
+  would be lost. So each drop is appended to the report as it happens (one `O_APPEND` write per line, atomic for
+  concurrent workers), and the returned counts are a live [`DropLog`] view of that file: read them at any time,
+  e.g. after training. Each pass over the stream appends its drops again (a second epoch reports them twice).
+  Without a report file (no `output_dir`, or `write_report=False`) the counts are those of the calling process
+  only.
 """
 
 from __future__ import annotations
@@ -13,6 +22,7 @@ import json
 import logging
 import os
 from collections import Counter
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import datasets
@@ -21,6 +31,53 @@ import numpy as np
 from ..data.validate import RowValidator
 
 logger = logging.getLogger(__name__)
+
+REPORT_NAME = "dropped_samples.jsonl"
+
+
+class DropLog(Mapping):
+    """Drop counts per reason, read from a `dropped_samples.jsonl` report each time they are looked at."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def _counts(self) -> Counter:
+        if not os.path.exists(self.path):
+            return Counter()
+        with open(self.path, encoding="utf-8") as handle:
+            return Counter(reason for line in handle if line.strip() for reason in json.loads(line)["reasons"])
+
+    def __getitem__(self, reason: str) -> int:
+        counts = self._counts()
+        if reason not in counts:
+            raise KeyError(reason)
+        return counts[reason]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._counts())
+
+    def __len__(self) -> int:
+        return len(self._counts())
+
+    def __repr__(self) -> str:
+        return f"DropLog({self.path!r}, {dict(self._counts())})"
+
+
+def _append(path: str, record: dict[str, Any]) -> None:
+    """One line, one `write` on an `O_APPEND` descriptor: concurrent writers never interleave within a line."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, (json.dumps(record, ensure_ascii=False, default=str) + "\n").encode("utf-8"))
+    finally:
+        os.close(fd)
+
+
+def write_drop_report(path: str, records: list[dict[str, Any]]) -> None:
+    """Write (replace) the drop report at `path`."""
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    with open(path, "w", encoding="utf-8") as handle:
+        for record in records:
+            handle.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
 
 
 def _undecoded(dataset: datasets.Dataset) -> datasets.Dataset:
@@ -39,44 +96,59 @@ def drop_untrainable(
     drop_invalid: bool = True,
     output_dir: str | None = None,
     num_proc: int | None = None,
-) -> tuple[Any, list[int] | None, Counter]:
+    write_report: bool = True,
+) -> tuple[Any, list[int] | None, Mapping[str, int]]:
     """Filter `dataset`; returns (kept dataset, token length of each kept row or `None` for iterable datasets,
-    drop counts per reason)."""
+    drop counts per reason). The report goes to `output_dir/dropped_samples.jsonl` when `output_dir` is given and
+    `write_report` is true (in a multi-process run: rank 0 only)."""
+    path = os.path.join(output_dir, REPORT_NAME) if output_dir is not None else None
 
     def verdict(row: dict[str, Any]) -> dict[str, Any]:
         check = validator.check(row)
-        reasons = sorted({r for r, _ in check.issues if drop_invalid or r == "over_length"})
+        issues = [(r, d) for r, d in check.issues if drop_invalid or r == "over_length"]
         media = bool(row.get("images")) or bool(row.get("videos"))
-        return {"_reasons": reasons, "_length": (check.num_tokens or 0) * (1 if media else -1)}
+        return {
+            "_reasons": sorted({r for r, _ in issues}),
+            "_details": [d for _, d in issues],
+            "_length": (check.num_tokens or 0) * (1 if media else -1),
+        }
 
     if isinstance(dataset, datasets.IterableDataset):
-        counts: Counter = Counter()
+        recording = path is not None and write_report
+        if recording:
+            write_drop_report(path, [])  # this run's report starts empty
+        local: Counter = Counter()
 
         def keep(row: dict[str, Any]) -> bool:
-            reasons = verdict(row)["_reasons"]
-            counts.update(reasons)
-            if reasons:
-                logger.warning("dropping sample %s: %s", row.get("id"), ", ".join(reasons))
-            return not reasons
+            result = verdict(row)
+            if result["_reasons"]:
+                logger.warning("dropping sample %s: %s", row.get("id"), ", ".join(result["_reasons"]))
+                local.update(result["_reasons"])
+                if recording:
+                    _append(path, {"id": row.get("id"), "reasons": result["_reasons"], "details": result["_details"]})
+            return not result["_reasons"]
 
+        counts = DropLog(path) if path is not None and (recording or os.path.exists(path)) else local
         return dataset.filter(keep), None, counts
+
     checked = _undecoded(dataset).map(
         verdict, num_proc=num_proc, remove_columns=dataset.column_names, desc="Checking samples (length, media)"
     )
     reasons, lengths = checked["_reasons"], checked["_length"]
     kept = np.flatnonzero([not r for r in reasons])
     counts = Counter(reason for row in reasons for reason in row)
+    if path is not None and write_report:  # written even when empty: never a stale report from an earlier run
+        dropped = [i for i, r in enumerate(reasons) if r]
+        ids = dataset.select(dropped)["id"] if "id" in dataset.column_names else dropped
+        details = checked["_details"]
+        write_drop_report(
+            path,
+            [{"id": id_, "index": i, "reasons": reasons[i], "details": details[i]} for id_, i in zip(ids, dropped)],
+        )
     if counts:
-        ids = dataset["id"] if "id" in dataset.column_names else list(range(len(dataset)))
         logger.warning("dropping %d of %d samples: %s", len(dataset) - len(kept), len(dataset), dict(counts))
-        if output_dir is not None:
-            os.makedirs(output_dir, exist_ok=True)
-            with open(os.path.join(output_dir, "dropped_samples.jsonl"), "w") as handle:
-                for index, row_reasons in enumerate(reasons):
-                    if row_reasons:
-                        handle.write(json.dumps({"id": ids[index], "index": index, "reasons": row_reasons}) + "\n")
         dataset = dataset.select(kept)
     return dataset, [lengths[i] for i in kept], counts
 
 
-__all__ = ["drop_untrainable"]
+__all__ = ["REPORT_NAME", "DropLog", "drop_untrainable", "write_drop_report"]

@@ -65,9 +65,10 @@ def parameter_groups(
 
 
 def lora_config(r: int = 64, alpha: int = 16, dropout: float = 0.05, train_projector: bool = True, **kwargs: Any):
-    """A `peft.LoraConfig` for the language model's attention and MLP projections, with the projector (and
-    `image_newline`, via the projector's module) fully trained through `modules_to_save`. The vision tower and
-    `lm_head` get no adapters (TRL's fused LM head needs a plain `lm_head`)."""
+    """A `peft.LoraConfig` for the language model's attention and MLP projections, with the projector fully trained
+    through `modules_to_save`. The vision tower and `lm_head` get no adapters (TRL's fused LM head needs a plain
+    `lm_head`). `image_newline` is a bare parameter, which `modules_to_save` cannot hold: [`RationaleSFTTrainer`]
+    trains it with the projector (see [`train_image_newline`]) and saves it into the adapter file."""
     from peft import LoraConfig
 
     return LoraConfig(
@@ -81,4 +82,31 @@ def lora_config(r: int = 64, alpha: int = 16, dropout: float = 0.05, train_proje
     )
 
 
-__all__ = ["LM_LORA_TARGETS", "PART_PREFIXES", "lora_config", "parameter_groups", "part_of", "set_tunable_parts"]
+def image_newline_name(model: nn.Module) -> str | None:
+    """The full name of the `image_newline` parameter in `model` (PEFT-wrapped or not), if it has one."""
+    return next(
+        (name for name, _ in model.named_parameters() if part_of(name) and name.endswith("image_newline")), None
+    )
+
+
+def train_image_newline(model: nn.Module, peft_config: Any) -> str | None:
+    """Under PEFT, make `image_newline` trainable when the projector is (`multi_modal_projector` in
+    `modules_to_save`), so the `mm_mlp_adapter` part trains as a whole; returns its parameter name, else `None`."""
+    if "multi_modal_projector" not in (getattr(peft_config, "modules_to_save", None) or []):
+        return None
+    name = image_newline_name(model)
+    if name is not None:
+        model.get_parameter(name).requires_grad_(True)
+    return name
+
+
+__all__ = [
+    "LM_LORA_TARGETS",
+    "PART_PREFIXES",
+    "image_newline_name",
+    "lora_config",
+    "parameter_groups",
+    "part_of",
+    "set_tunable_parts",
+    "train_image_newline",
+]

@@ -6,36 +6,44 @@
     trainer.train()
 
 What it adds to `SFTTrainer` (everything else, from logging to checkpoints, DeepSpeed/FSDP and PEFT, is TRL's):
-* the stage preset's frozen parts (`mm_tunable_parts`) and per-module learning rates;
-* sample hygiene: over-long or broken rows are dropped and reported before training, never truncated;
+* the multimodal set-up shared with mmreason's other trainers ([`MultimodalTrainerMixin`]): frozen parts
+  (`mm_tunable_parts`) and per-module learning rates, explicit-only geometry, sample hygiene (over-long or broken
+  rows dropped and reported before training, never truncated), text-only batches pushing a blank tile through the
+  vision tower with zero weight (DeepSpeed ZeRO-3 hang, DDP without `find_unused_parameters`), LLaVA's
+  `group_by_modality_length` sampler, `image_newline` trained and saved under LoRA;
 * the chat template's generation markers as the only source of labels (see `collator.py`), and multimodal
-  padding-free packing, which TRL refuses for vision data;
-* text-only batches push a blank tile through the vision tower with zero weight (DeepSpeed ZeRO-3 hang);
-* LLaVA's `group_by_modality_length` sampler.
+  padding-free packing, which TRL refuses for vision data; TRL's `num_tokens` metric counts the packed batch's
+  real tokens.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import datasets
-from torch.utils.data import Sampler
+import torch
 from trl import SFTTrainer
 
-from ..data.validate import RowValidator
-from ..model import MMReasonForConditionalGeneration, MMReasonModel, MMReasonProcessor
-from ..model.chat_templates import CHAT_TEMPLATES
+from ..model import MMReasonForConditionalGeneration, MMReasonProcessor
 from .collator import MultimodalSFTCollator
 from .config import RationaleSFTConfig
-from .hygiene import drop_untrainable
-from .modules import parameter_groups, set_tunable_parts
-from .sampler import ModalityLengthGroupedSampler
-
-logger = logging.getLogger(__name__)
+from .multimodal_trainer import MultimodalTrainerMixin
 
 
-class RationaleSFTTrainer(SFTTrainer):
+def packed_token_count(inputs: dict[str, Any], pad_token_id: int | None) -> int:
+    """Real tokens of a packed batch (`position_ids`, no `attention_mask`): every position except the padding that
+    fills row tails, a trailing segment (positions restarting at 0) made only of `pad_token_id`."""
+    positions, ids = inputs["position_ids"], inputs["input_ids"]
+    total = positions.numel()
+    for row in range(positions.shape[0]):
+        starts = torch.nonzero(positions[row] == 0).flatten()
+        tail = int(starts[-1]) if len(starts) else 0
+        if tail > 0 and pad_token_id is not None and bool((ids[row, tail:] == pad_token_id).all()):
+            total -= positions.shape[1] - tail
+    return total
+
+
+class RationaleSFTTrainer(MultimodalTrainerMixin, SFTTrainer):
     """[`SFTTrainer`] for canonical multimodal rows (`messages`, `images`, `videos`).
 
     Args:
@@ -58,33 +66,8 @@ class RationaleSFTTrainer(SFTTrainer):
         peft_config: Any = None,
         **kwargs: Any,
     ):
-        if isinstance(model, str):
-            model = MMReasonForConditionalGeneration.from_pretrained(model, **(args.model_init_kwargs or {}))
-        processor = processing_class or MMReasonProcessor.from_pretrained(model.config._name_or_path)
-        if args.vision_aspect_ratio:
-            model.config.vision_aspect_ratio = processor.vision_aspect_ratio = args.vision_aspect_ratio
-        if args.chat_template_name:
-            processor.chat_template = CHAT_TEMPLATES[args.chat_template_name]
-        if peft_config is None:
-            counts = set_tunable_parts(model, args.tunable_parts)
-            logger.info("trainable parameters per part: %s", counts)
-        for module in model.modules():
-            if isinstance(module, MMReasonModel):
-                module.dummy_vision_forward = True
-        validator = RowValidator(
-            processor, args.max_length, image_check="full", max_frames=args.frames_upbound,
-            chat_template=processor.chat_template,
-        )  # fmt: skip
-        self.sample_lengths = None
-        self.dropped_samples = {}
-        if train_dataset is not None:
-            train_dataset, self.sample_lengths, self.dropped_samples = drop_untrainable(
-                train_dataset, validator, args.drop_invalid, args.output_dir, args.dataset_num_proc
-            )
-        if eval_dataset is not None:
-            eval_dataset, _, _ = drop_untrainable(
-                eval_dataset, validator, args.drop_invalid, None, args.dataset_num_proc
-            )
+        model, processor = self.prepare_multimodal(model, args, processing_class, peft_config)
+        train_dataset, eval_dataset = self.check_samples(args, processor, train_dataset, eval_dataset)
         collator = MultimodalSFTCollator(
             processor,
             chat_template=processor.chat_template,
@@ -93,7 +76,7 @@ class RationaleSFTTrainer(SFTTrainer):
             # flash-attention's varlen kernels take the whole batch as one row; SDPA/eager get rows of the longest
             # sample, so the block-diagonal mask never costs more than padding would
             packed_length=0 if "flash" in str(model.config._attn_implementation) else None,
-            max_frames=args.frames_upbound,
+            max_frames=processor.image_processor.max_frames,
         )
         super().__init__(
             model=model,
@@ -105,30 +88,22 @@ class RationaleSFTTrainer(SFTTrainer):
             peft_config=peft_config,
             **kwargs,
         )
+        self.finish_peft_setup(peft_config)
 
-    def _get_train_sampler(self, train_dataset: datasets.Dataset | None = None) -> Sampler | None:
-        if self.args.group_by_modality_length and self.sample_lengths is not None:
-            batch = self.args.per_device_train_batch_size * self.args.gradient_accumulation_steps
-            return ModalityLengthGroupedSampler(self.sample_lengths, batch, self.args.world_size, self.args.seed)
-        return super()._get_train_sampler(train_dataset)
-
-    def create_optimizer(self, model: Any = None) -> Any:
-        """Per-module learning rates (`mm_vision_tower_lr`, `mm_projector_lr`) as optimizer groups."""
-        args = self.args
-        if self.optimizer is None and (args.mm_vision_tower_lr is not None or args.mm_projector_lr is not None):
-            opt_model = self.model if model is None else model
-            groups = parameter_groups(
-                opt_model,
-                args.learning_rate,
-                args.weight_decay,
-                set(self.get_decay_parameter_names(opt_model)),
-                {"mm_vision_tower": args.mm_vision_tower_lr, "mm_mlp_adapter": args.mm_projector_lr},
-            )
-            optimizer_cls, optimizer_kwargs = self.optimizer_cls_and_kwargs or self.get_optimizer_cls_and_kwargs(
-                args, opt_model
-            )
-            self.optimizer = optimizer_cls(groups, **optimizer_kwargs)
-        return super().create_optimizer(model)
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        """TRL's loss; for packed batches, TRL's `num_tokens` metric (there: one row's width per rank) is replaced by
+        the real token count."""
+        packed = self.model.training and "attention_mask" not in inputs and "position_ids" in inputs
+        if not packed:
+            return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+        before = self._total_train_tokens
+        real = packed_token_count(inputs, self.processing_class.tokenizer.pad_token_id)
+        result = super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+        device = inputs["position_ids"].device
+        real = self.accelerator.gather_for_metrics(torch.tensor(real, device=device)).sum().item()
+        self._total_train_tokens = before + real // self._tp_size
+        self._metrics["train"]["num_tokens"] = [self._total_train_tokens]
+        return result
 
 
-__all__ = ["RationaleSFTTrainer"]
+__all__ = ["RationaleSFTTrainer", "packed_token_count"]

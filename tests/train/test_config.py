@@ -21,13 +21,16 @@ def test_stage_table():
         "plain",
     )
     assert si.tunable_parts == ["mm_vision_tower", "mm_mlp_adapter", "mm_language_model"]
-    assert (si.learning_rate, si.mm_vision_tower_lr, si.max_length, si.vision_aspect_ratio) == (
+    assert (si.learning_rate, si.mm_vision_tower_lr, si.max_length, si.group_by_modality_length) == (
         1e-5,
         2e-6,
         8192,
-        "anyres_max_4",
+        True,
     )
-    assert (ov.max_length, ov.frames_upbound) == (16384, 32)
+    assert ov.max_length == 16384
+    # geometry is the checkpoint's unless set explicitly: no preset touches it
+    for config in (pretrain, si, ov):
+        assert (config.vision_aspect_ratio, config.frames_upbound) == (None, None)
 
 
 def test_explicit_values_win_over_the_preset():
