@@ -6,7 +6,9 @@ import subprocess
 import sys
 
 import datasets
+import pytest
 
+from mmreason.cli.data import main as data_main
 from mmreason.testing import build_tiny
 from tests.data.corpus_fixtures import write_mammoth_vl
 
@@ -75,3 +77,21 @@ def test_prepare_own_llava_json(tmp_path):
     _run("export-llava", tmp_path / "mine", "--out", tmp_path / "back.jsonl", cwd=tmp_path)
     back = [json.loads(line) for line in (tmp_path / "back.jsonl").read_text().splitlines()]
     assert back == records["ov"]
+
+
+def test_prepare_into_an_out_of_another_run_needs_overwrite(tmp_path):
+    records = write_mammoth_vl(tmp_path / "raw")
+    args = ["prepare", "llava", "--source", str(tmp_path / "raw" / "mammoth_ov_2M.json"), "--out", str(tmp_path / "o")]
+    media = ["--media_dirs", *(str(tmp_path / "raw" / name) for name in ("single_image_data", "multi_image_data"))]
+    media += [str(tmp_path / "raw" / "video_data"), "--index_cache_dir", str(tmp_path / "index")]
+    data_main([*args, *media, "--shard_rows", "2"])
+    with pytest.raises(SystemExit, match=r"finished run of 'default'.*option shard_rows: 2 -> 3.*--overwrite"):
+        data_main([*args, *media, "--shard_rows", "3"])
+    data_main([*args, *media, "--shard_rows", "3", "--overwrite"])
+    state = json.loads((tmp_path / "o" / "prepare_logs" / "default.state.json").read_text())
+    assert (state["rows"], state["shards"]) == (len(records["ov"]), 2)
+    assert state["fingerprint"]["options"]["shard_rows"] == 3
+    assert sorted(path.name for path in (tmp_path / "o" / "default").iterdir()) == [
+        "train-00000-of-00002.parquet",
+        "train-00001-of-00002.parquet",
+    ]

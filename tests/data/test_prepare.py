@@ -48,6 +48,11 @@ def test_prepare_mammoth_vl_counts_and_card(prepared, mammoth_vl):
         "ov": "ov/train-*.parquet",
     }
     assert "M4-Instruct-Data" in card and "missing_image" in card
+    assert meta["license"] == "apache-2.0" and "License: apache-2.0, as the original corpus" in card
+    assert {info["config_name"]: info["splits"][0]["num_examples"] for info in meta["dataset_info"]} == {
+        "si": 31,
+        "ov": 4,
+    }
     drops = [json.loads(line) for line in (out / "prepare_logs" / "si.drops.jsonl").read_text().splitlines()]
     assert {d["id"]: d["reason"] for d in drops} == {
         "bad-missing": "missing_image",
