@@ -7,8 +7,8 @@ A run's fingerprint, stored in `prepare_logs/<subset>.state.json`, is
   SHA-256 of its content (hashed at ~1 GB/s on one core; a file whose size and mtime are unchanged since the last
   run is not hashed again). A copy or a move of the same files is the same source; an edited file is not;
 * `media`: the media folders/archives the reader uses (the corpus' own ones relative to the source, `--media_dirs`
-  as absolute paths), archives with their size. Folders count by path only: listing millions of images on every
-  run would cost more than the check is worth;
+  as absolute paths) and the archives it finds in those folders, each archive with its size. Loose image files
+  count by their folder's path only: listing millions of images on every run would cost more than the check;
 * `options`: the settings that change the output (`shard_rows`, `shard_bytes`, `check_images`).
 
 Paths of the source folder itself, the index cache and the progress bar are not part of it.
@@ -20,6 +20,8 @@ import hashlib
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from .media import is_archive
 
 if TYPE_CHECKING:
     from .builders import CorpusSpec
@@ -41,8 +43,19 @@ def _record_entry(path: Path, name: str, previous: dict[str, Any] | None) -> dic
     return {"name": name, "bytes": stat.st_size, "sha256": digest, "mtime_ns": stat.st_mtime_ns}
 
 
-def _media_entry(path: Path, name: str) -> dict[str, Any]:
-    return {"name": name, "bytes": path.stat().st_size if path.is_file() else None}
+def _media_entries(path: Path, name: str) -> list[dict[str, Any]]:
+    """A media root, and for a folder the archives `MediaStore.add` indexes in it (top level and one below)."""
+    if path.is_file():
+        return [{"name": name, "bytes": path.stat().st_size}]
+    entries = [{"name": name, "bytes": None}]
+    for child in sorted(path.iterdir()) if path.is_dir() else ():
+        inner = sorted(child.iterdir()) if child.is_dir() else [child]
+        entries += [
+            {"name": f"{name}/{item.relative_to(path).as_posix()}", "bytes": item.stat().st_size}
+            for item in inner
+            if item.is_file() and is_archive(item)
+        ]
+    return entries
 
 
 def run_fingerprint(
@@ -61,8 +74,9 @@ def run_fingerprint(
     for path in sub.find_files(source):
         name = path.relative_to(source).as_posix()
         records.append(_record_entry(path, name, known.get(name)))
-    media = [_media_entry(source / name, name) for name in sub.media if (source / name).exists()]
-    media += [_media_entry(Path(root).resolve(), Path(root).resolve().as_posix()) for root in media_dirs]
+    roots = [(source / name, name) for name in sub.media if (source / name).exists()]
+    roots += [(Path(root).resolve(), Path(root).resolve().as_posix()) for root in media_dirs]
+    media = [entry for path, name in roots for entry in _media_entries(path, name)]
     return {
         "corpus": spec.name,
         "subset": subset,
@@ -99,7 +113,7 @@ def fingerprint_changes(old: dict[str, Any] | None, new: dict[str, Any]) -> list
         return ["the state was written without a fingerprint (by an older mmreason)"]
     changes = [f"{key} {old.get(key)!r} -> {new[key]!r}" for key in ("corpus", "subset") if old.get(key) != new[key]]
     changes += _list_changes("record file", old.get("records", []), new["records"])
-    changes += _list_changes("media root", old.get("media", []), new["media"])
+    changes += _list_changes("media", old.get("media", []), new["media"])
     old_options = old.get("options", {})
     changes += [
         f"option {key}: {old_options.get(key)!r} -> {value!r}"

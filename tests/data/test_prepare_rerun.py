@@ -12,7 +12,7 @@ from mmreason.data.builders import llava_json_spec
 from mmreason.data.media import MediaStore
 from mmreason.data.prepare import PrepareMismatchError, prepare_corpus
 
-from .corpus_fixtures import jpeg
+from .corpus_fixtures import jpeg, write_mammoth_vl
 
 
 def _corpus(folder, answers):
@@ -86,7 +86,7 @@ def test_finished_run_with_other_source_or_options_is_an_error(tmp_path):
         _prepare(source, out, shard_rows=3)
     with pytest.raises(PrepareMismatchError, match=r"option check_images: True -> False"):
         _prepare(source, out, shard_rows=2, check_images=False)
-    with pytest.raises(PrepareMismatchError, match=r"new media root .*extra"):
+    with pytest.raises(PrepareMismatchError, match=r"new media .*extra"):
         (tmp_path / "extra").mkdir()
         _prepare(source, out, shard_rows=2, media_dirs=(str(tmp_path / "extra"),))
     _corpus(tmp_path / "raw", ["b1", "b2", "b3", "b4"])
@@ -135,3 +135,14 @@ def test_overwrite_of_the_same_run_starts_afresh(tmp_path):
     state = _prepare(source, out, overwrite=True)
     assert state.rows == 2 and [p.name for p in (out / "default").iterdir()] == ["train-00000-of-00001.parquet"]
     assert (out / "prepare_logs" / "default.drops.jsonl").read_text() == ""
+
+
+def test_changed_media_archive_is_an_error(tmp_path):
+    write_mammoth_vl(tmp_path / "raw")
+    out = tmp_path / "out"
+    run = {"subsets": ["ov"], "progress": False, "index_cache_dir": tmp_path / "index"}
+    assert prepare_corpus("mammoth-vl", tmp_path / "raw", out, **run)["ov"].rows == 4
+    with open(tmp_path / "raw" / "multi_image_data" / "shard_1.tar.gz", "ab") as archive:
+        archive.write(b"\0" * 512)  # e.g. re-downloaded or re-packed
+    with pytest.raises(PrepareMismatchError, match=r"media multi_image_data/shard_1.tar.gz changed \(\d+ bytes ->"):
+        prepare_corpus("mammoth-vl", tmp_path / "raw", out, **run)
