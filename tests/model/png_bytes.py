@@ -17,7 +17,7 @@ def chunk(kind: bytes, data: bytes) -> bytes:
 def png(width: int, height: int, color_type: int, bit_depth: int, row: bytes | None = None) -> bytes:
     """A PNG whose every row is `row` (filter 0 + samples; zeros if `None`), compressed in a stream (bombs stay
     cheap to make)."""
-    row = row if row is not None else bytes((width * _CHANNELS[color_type] * bit_depth + 7) // 8)
+    row = row if row is not None else bytes((width * _CHANNELS.get(color_type, 1) * bit_depth + 7) // 8)
     compressor = zlib.compressobj(9)
     line = b"\x00" + row
     body = b"".join(compressor.compress(line) for _ in range(height)) + compressor.flush()
