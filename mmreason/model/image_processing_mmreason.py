@@ -6,7 +6,8 @@ already have the target size and normalises in float64, this processor keeps the
 
 1. open/check/convert to RGB once (`image_io`: corrupt files, decompression bombs and odd modes raise clear errors);
 2. single-image samples: pick the best grid pinpoint, resize with the same PIL filter, letterbox into a uint8 canvas,
-   cut the tiles with one reshape, and prepend the whole image resized to one tile;
+   cut the tiles with one reshape, and prepend the whole image resized to one tile (the geometry is `anyres`,
+   LLaVA-NeXT's `process_anyres_image` rules; pixels equal LLaVA-NeXT's on any transformers version);
    multi-image samples: pad to a square with the mean colour and resize to one tile (as LLaVA-OneVision);
 3. rescale+normalise all tiles at once through a 3x256 lookup table computed with the stock float arithmetic,
    so the output equals the stock float32 values bit for bit.
@@ -21,13 +22,14 @@ from typing import Any
 
 import numpy as np
 from PIL import Image
-from transformers.image_processing_utils import BatchFeature, get_patch_output_size, select_best_resolution
-from transformers.image_utils import ChannelDimension, PILImageResampling, SizeDict
+from transformers.image_processing_utils import BatchFeature
+from transformers.image_utils import PILImageResampling, SizeDict
 from transformers.models.llava_onevision.image_processing_pil_llava_onevision import (
     LlavaOnevisionImageProcessorKwargs,
     LlavaOnevisionImageProcessorPil,
 )
 
+from .anyres import fit_size, select_best_resolution, tile_boxes
 from .configuration_mmreason import parse_grid_pinpoints
 from .image_io import DEFAULT_MAX_IMAGE_PIXELS, load_rgb
 
@@ -123,14 +125,30 @@ class MMReasonImageProcessor(LlavaOnevisionImageProcessorPil):
     def anyres_tiles(image: Image.Image, pinpoints: list[list[int]], tile: int, resample: Any) -> list[np.ndarray]:
         """uint8 `(tile, tile, 3)` views: the whole image at one tile, then the letterboxed grid tiles row by row."""
         best_h, best_w = select_best_resolution((image.height, image.width), pinpoints)
-        new_h, new_w = get_patch_output_size(image, (best_h, best_w), ChannelDimension.LAST)
+        new_h, new_w = fit_size((image.height, image.width), (best_h, best_w))
         canvas = np.zeros((best_h, best_w, 3), dtype=np.uint8)
         top, left = (best_h - new_h) // 2, (best_w - new_w) // 2
         canvas[top : top + new_h, left : left + new_w] = np.asarray(image.resize((new_w, new_h), resample))
-        grid = [canvas[y : y + tile, x : x + tile] for y in range(0, best_h, tile) for x in range(0, best_w, tile)]
+        grid = [canvas[top:bottom, left:right] for left, top, right, bottom in tile_boxes((best_h, best_w), tile)]
         return [np.asarray(image.resize((tile, tile), resample)), *grid]
 
     def square_tile(self, image: Image.Image, tile: int, resample: Any) -> list[np.ndarray]:
+    def get_image_patches(
+        self, image: np.ndarray, grid_pinpoints: list[list[int]], size: tuple, patch_size: int, resample: Any
+    ) -> list[np.ndarray]:
+        """The stock path's tiles of a `(C, H, W)` array, with the geometry of `anyres` (not transformers'
+        private helpers): the whole image resized to `size`, then the letterboxed grid tiles row by row."""
+        height, width = image.shape[-2:]
+        best_h, best_w = select_best_resolution((height, width), grid_pinpoints)
+        new_h, new_w = fit_size((height, width), (best_h, best_w))
+        resized = self.resize(image=image, size=SizeDict(height=new_h, width=new_w), resample=resample)
+        top, left = (best_h - new_h) // 2, (best_w - new_w) // 2
+        padding = ((0, 0), (top, best_h - new_h - top), (left, best_w - new_w - left))
+        canvas = np.pad(resized, padding, mode="constant", constant_values=0)
+        grid = [canvas[:, y0:y1, x0:x1] for x0, y0, x1, y1 in tile_boxes((best_h, best_w), patch_size)]
+        whole = self.resize(image=image, size=SizeDict(height=size[0], width=size[1]), resample=resample)
+        return [whole, *grid]
+
         """One uint8 `(tile, tile, 3)` tile: padded to a square with the mean colour (multi-image samples)."""
         side = max(image.width, image.height)
         if image.width != image.height:

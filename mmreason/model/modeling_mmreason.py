@@ -4,8 +4,9 @@
 `anyres_max_N` downsampling, `image_newline`, 2x2-pooled video frames) and `MMReasonForConditionalGeneration`
 (+ LM head, `GenerationMixin`) are subclasses of transformers' LLaVA-OneVision classes: the numerics are the
 maintained upstream code, registered under our own config so that our processor, defaults and checkpoint
-conversions apply. Both backbones are built with `AutoModel.from_config`, so any HF vision encoder and any HF
-causal LM compose.
+conversions apply, except the anyres feature packing, which follows LLaVA-NeXT's unpad rule (`anyres`; transformers
+rounds the unpad scale and keeps more features for a few sizes, e.g. 47x423). Both backbones are built with
+`AutoModel.from_config`, so any HF vision encoder and any HF causal LM compose.
 
 TRL's training contract holds by construction: `base_model_prefix = "model"`, so `model.base_model` is the
 `MMReasonModel` backbone; it accepts every processor output (`pixel_values`, `image_sizes`, `batch_num_images`,
@@ -21,7 +22,8 @@ from transformers.models.llava_onevision.modeling_llava_onevision import (
     LlavaOnevisionPreTrainedModel,
 )
 
-from .configuration_mmreason import MMReasonConfig
+from .anyres import anyres_layout, unpad_crop
+from .configuration_mmreason import MMReasonConfig, parse_anyres_max
 
 UNUSED_VISION_MODULES = ("post_layernorm", "head")
 
@@ -67,6 +69,42 @@ class MMReasonModel(LlavaOnevisionModel):
         hidden = self.vision_tower(tile, output_hidden_states=True).hidden_states
         hidden = hidden[layer] if isinstance(layer, int) else torch.cat([hidden[i] for i in layer], dim=-1)
         return self.multi_modal_projector(hidden).sum() + self.image_newline.sum()
+
+    def pack_image_features(self, image_features, image_sizes, image_newline=None, vision_aspect_ratio=None):
+        """Per image: the base tile's features, then the grid features cropped to the image, downsampled
+        (`anyres_max_N`) and ended by `image_newline` row by row; a one-tile image gets one newline.
+
+        The geometry is `anyres` (LLaVA-NeXT's truncating unpad rule), the same as the processor's token count;
+        transformers' own `pack_image_features` rounds the unpad scale and keeps more columns for some sizes.
+        Returns `(list of (tokens, dim) tensors, feature lengths)`, as the stock method.
+        """
+        vision = self.config.vision_config
+        side, tile = vision.image_size // vision.patch_size, vision.image_size
+        max_tiles = parse_anyres_max(vision_aspect_ratio or self.config.vision_aspect_ratio)
+        packed = []
+        for features, size in zip(image_features, image_sizes):
+            if features.shape[0] == 1:  # multi-image sample or video-like input: one tile, one newline
+                base = features[0]
+                packed.append(base if image_newline is None else torch.cat((base, image_newline[None].to(base))))
+                continue
+            if side * side != features.shape[1]:
+                raise ValueError(f"{features.shape[1]} features per tile, expected {side}x{side}.")
+            height, width = (int(x) for x in (size.tolist() if hasattr(size, "tolist") else size))
+            layout = anyres_layout((height, width), self.config.image_grid_pinpoints, tile, side, max_tiles)
+            (rows, cols), grid = layout.grid, features[1:]
+            if grid.shape[0] != rows * cols:
+                raise ValueError(f"A {height}x{width} image has {grid.shape[0]} grid tiles; its layout {rows}x{cols}.")
+            grid = grid.view(rows, cols, side, side, -1).permute(4, 0, 2, 1, 3).reshape(-1, rows * side, cols * side)
+            crop_rows, crop_cols = unpad_crop(layout.feature_map, (height, width))
+            grid = grid[:, crop_rows, crop_cols]
+            if layout.downsampled != layout.unpadded:
+                grid = nn.functional.interpolate(grid[None], list(layout.downsampled), mode="bilinear")[0]
+            if image_newline is not None:
+                newline = image_newline[:, None, None].to(grid).expand(*grid.shape[:-1], 1)
+                grid = torch.cat((grid, newline), dim=-1)
+            packed.append(torch.cat((features[0], grid.flatten(1, 2).transpose(0, 1)), dim=0))
+        lengths = torch.tensor([x.shape[0] for x in packed], dtype=torch.long, device=image_features[0].device)
+        return packed, lengths
 
 
 class MMReasonForConditionalGeneration(LlavaOnevisionForConditionalGeneration):

@@ -1,8 +1,10 @@
 """`MMReasonProcessor`: tokenizer + [`MMReasonImageProcessor`] + the `qwen_2_5` chat template.
 
-It keeps LLaVA-OneVision's placeholder arithmetic (the exact anyres / multi-image / video token counts of
-transformers' `LlavaOnevisionProcessor`) and adds what training on messy data needs:
+It keeps LLaVA-OneVision's placeholder arithmetic (multi-image / video token counts of transformers'
+`LlavaOnevisionProcessor`) and adds what training on messy data needs:
 
+* single-image (anyres) counts follow LLaVA-NeXT's unpad rule (`anyres`), which the model's feature crop uses too;
+  transformers rounds the unpad scale and gives a few sizes more tokens (47x423: 1161 instead of 1053);
 * no torchvision: video frames are resized and normalised by the image processor;
 * images are grouped per sample by the `<image>` placeholders of each text, so `processor(text=[t1, t2],
   images=[a, b, c])` gives sample 1 the first `t1.count("<image>")` images; a sample with several images uses
@@ -21,8 +23,9 @@ from transformers import PreTrainedTokenizerBase
 from transformers.models.llava_onevision.processing_llava_onevision import LlavaOnevisionProcessor
 from transformers.processing_utils import ProcessorMixin
 
+from .anyres import anyres_layout
 from .chat_templates import QWEN_2_5
-from .configuration_mmreason import MMReasonConfig
+from .configuration_mmreason import MMReasonConfig, parse_anyres_max
 from .image_io import load_rgb
 from .image_processing_mmreason import MMReasonImageProcessor
 
@@ -127,6 +130,20 @@ class MMReasonProcessor(LlavaOnevisionProcessor):
         else:
             counts = [self.num_image_tokens + 1] * len(image_sizes)
         return [count - int(self.vision_feature_select_strategy == "default") for count in counts]
+
+    def _get_number_of_features(self, orig_height: int, orig_width: int, height: int, width: int) -> int:
+        """Tokens of a single-image (anyres) sample: the whole-image tile plus the unpadded, `anyres_max_N`
+        downsampled grid with one newline per row, by LLaVA-NeXT's rules (`anyres`), the same rules as the model's
+        feature crop. Overrides transformers' count, which rounds the unpad scale (e.g. 1161 vs LLaVA-NeXT's 1053
+        tokens for a 47x423 image); `height`/`width` are the tile size."""
+        layout = anyres_layout(
+            (orig_height, orig_width),
+            self.image_processor.image_grid_pinpoints,
+            tile=height,
+            side=math.isqrt(self.num_image_tokens),
+            max_tiles=parse_anyres_max(self.vision_aspect_ratio),
+        )
+        return self.num_image_tokens + layout.grid_tokens
 
     def count_video_tokens(self, num_frames: int) -> int:
         """Tokens a video of `num_frames` sampled frames expands to (2x2-pooled tiles plus one newline)."""
