@@ -71,9 +71,10 @@ def test_tokenization_mismatch_raises_instead_of_zero_loss(tiny):
         MultimodalSFTCollator(_AddsBos(processor))([mixed_rows(1)[0]])
 
 
-def test_sample_frames_uniform():
+def test_sample_frames_is_llava_next_linspace():
+    """LLaVA-NeXT truncates `np.linspace(0, 99, 5)` = 0, 24.75, 49.5, 74.25, 99 (it used to be rounded here)."""
     frames = list(range(100))
-    assert sample_frames(frames, 5) == [0, 25, 50, 74, 99]
+    assert sample_frames(frames, 5) == [0, 24, 49, 74, 99]
     assert sample_frames(frames[:3], 32) == [0, 1, 2]
 
 
