@@ -13,7 +13,7 @@ already have the target size and normalises in float64, this processor keeps the
    so the output equals the stock float32 values bit for bit.
 
 Video frames (`preprocess_videos`) are resized to one tile each and normalised the same way; at most `max_frames`
-are kept, sampled by LLaVA-NeXT's `frames_upbound` rule (`frame_sampling.sample_frame_indices`).
+are kept, sampled uniformly like LLaVA-NeXT's `frames_upbound`.
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ from transformers.models.llava_onevision.image_processing_pil_llava_onevision im
 
 from .anyres import fit_size, select_best_resolution, tile_boxes
 from .configuration_mmreason import parse_grid_pinpoints
-from .frame_sampling import sample_frame_indices
 from .image_io import DEFAULT_MAX_IMAGE_PIXELS, load_rgb
 
 SIGLIP_MEAN = (0.5, 0.5, 0.5)
@@ -133,7 +132,6 @@ class MMReasonImageProcessor(LlavaOnevisionImageProcessorPil):
         grid = [canvas[top:bottom, left:right] for left, top, right, bottom in tile_boxes((best_h, best_w), tile)]
         return [np.asarray(image.resize((tile, tile), resample)), *grid]
 
-    def square_tile(self, image: Image.Image, tile: int, resample: Any) -> list[np.ndarray]:
     def get_image_patches(
         self, image: np.ndarray, grid_pinpoints: list[list[int]], size: tuple, patch_size: int, resample: Any
     ) -> list[np.ndarray]:
@@ -150,6 +148,7 @@ class MMReasonImageProcessor(LlavaOnevisionImageProcessorPil):
         whole = self.resize(image=image, size=SizeDict(height=size[0], width=size[1]), resample=resample)
         return [whole, *grid]
 
+    def square_tile(self, image: Image.Image, tile: int, resample: Any) -> list[np.ndarray]:
         """One uint8 `(tile, tile, 3)` tile: padded to a square with the mean colour (multi-image samples)."""
         side = max(image.width, image.height)
         if image.width != image.height:
@@ -174,7 +173,10 @@ class MMReasonImageProcessor(LlavaOnevisionImageProcessorPil):
         out = []
         for video in videos:
             frames = list(video)
-            frames = [frames[i] for i in sample_frame_indices(len(frames), max_frames)]
+            if not frames:
+                raise ValueError("A video has no frames.")
+            if len(frames) > max_frames:
+                frames = [frames[i] for i in np.linspace(0, len(frames) - 1, max_frames, dtype=int)]
             rgb = [load_rgb(frame, self.max_image_pixels) for frame in frames]
             if any(frame is None for frame in rgb):
                 raise ValueError("Video frames must be PIL images or uint8 arrays.")
