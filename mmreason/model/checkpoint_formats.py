@@ -17,7 +17,13 @@ from typing import Any
 
 from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
-from .llava_next_format import KEYS_FROM_LLAVA_NEXT, is_llava_next_config, llava_next_to_mmreason
+from .llava_next_format import (
+    KEYS_FROM_LLAVA_NEXT,
+    is_llava_next_config,
+    language_model_config,
+    llava_next_to_mmreason,
+    read_config_dict,
+)
 
 FORMATS = ("mmreason", "llava_onevision", "llava_next")
 PLACEHOLDER_TOKENS = ("<image>", "<video>")
@@ -66,7 +72,11 @@ def load_tokenizer(path: str | os.PathLike, **hub_kwargs: Any) -> PreTrainedToke
     tokenizer's vocabulary, inside the model's padded embedding matrix, in a fixed order, so config and processor
     agree on the ids.
     """
-    tokenizer = AutoTokenizer.from_pretrained(str(path), **hub_kwargs)
+    # A LLaVA-NeXT folder's tokenizer is its language model's: say so, so that `AutoTokenizer` does not resolve
+    # the folder's config through `AutoConfig` (which routes LLaVA-NeXT configs back here).
+    config_dict = read_config_dict(path, **hub_kwargs)
+    config = language_model_config(config_dict) if is_llava_next_config(config_dict) else None
+    tokenizer = AutoTokenizer.from_pretrained(str(path), config=config, **hub_kwargs)
     vocab = tokenizer.get_vocab()
     missing = [token for token in PLACEHOLDER_TOKENS if token not in vocab]
     if missing:
@@ -95,12 +105,13 @@ def to_mmreason_config_dict(config_dict: dict[str, Any], path: str | os.PathLike
             **({"dtype": dtype} if dtype else {})}  # fmt: skip
 
 
-def check_loading_info(info: dict[str, Any], source: str, path: Any) -> None:
-    """Raise if loading a converted checkpoint left parameters missing, tensors unused or shapes mismatched."""
+def check_loading_info(info: dict[str, Any], source: str, path: Any, *, allow_mismatched: bool = False) -> None:
+    """Raise a `ValueError` naming the tensors if a load left parameters missing, checkpoint tensors unused or
+    (unless `allow_mismatched`, i.e. the caller asked for `ignore_mismatched_sizes=True`) shapes mismatched."""
     problems = {
         "missing (would be randomly initialised)": sorted(info.get("missing_keys", [])),
         "unexpected (present in the checkpoint, unused)": sorted(info.get("unexpected_keys", [])),
-        "with mismatched shapes": sorted(str(x) for x in info.get("mismatched_keys", [])),
+        "with mismatched shapes": [] if allow_mismatched else sorted(str(x) for x in info.get("mismatched_keys", [])),
     }
     problems = {kind: keys for kind, keys in problems.items() if keys}
     if problems:

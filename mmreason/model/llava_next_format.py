@@ -52,16 +52,6 @@ KEYS_TO_LLAVA_NEXT = {
 }
 
 
-class LlavaQwenConfig(PreTrainedConfig):
-    """Stand-in for LLaVA-NeXT's own `llava_qwen` model type (unknown to transformers).
-
-    It only routes `AutoConfig`/`AutoModelForImageTextToText`/`AutoProcessor` to mmreason, whose `from_pretrained`
-    re-reads and converts the folder; nothing is built from this object.
-    """
-
-    model_type = "llava_qwen"
-
-
 class LlavaNextFormatError(ValueError):
     """A LLaVA-NeXT checkpoint this architecture cannot represent faithfully."""
 
@@ -104,7 +94,8 @@ def resolve_vision_config(config_dict: dict[str, Any], **hub_kwargs: Any) -> Pre
     return vision
 
 
-def _text_config(config_dict: dict[str, Any]) -> PreTrainedConfig:
+def language_model_config(config_dict: dict[str, Any]) -> PreTrainedConfig:
+    """The language model's config inside a LLaVA-NeXT `config.json` dict (e.g. a `Qwen2Config`)."""
     architecture = (config_dict.get("architectures") or ["LlavaQwenForCausalLM"])[0]
     if architecture not in LLAVA_NEXT_ARCHITECTURES:
         raise LlavaNextFormatError(
@@ -117,13 +108,40 @@ def _text_config(config_dict: dict[str, Any]) -> PreTrainedConfig:
     return AutoConfig.for_model(text_type, **values)
 
 
+# LLaVA-NeXT fields whose other values change the token layout or add parameters mmreason does not have:
+# field -> (the value mmreason implements, LLaVA-NeXT's default when the field is absent, what it means)
+IMPLEMENTED_FIELD_VALUES = {
+    # video: all frames' pooled features, then one `image_newline` (llava_arch.py's "one_token", OneVision's
+    # setting); "grid" adds a newline per row of every frame, "frame" one per frame, "no_token" none
+    "mm_newline_position": ("one_token", "one_token", "one newline after a video's frames"),
+    # <im_start>/<im_end> tokens around every image: extra embeddings and a different prompt layout
+    "mm_use_im_start_end": (False, False, "no <im_start>/<im_end> tokens around images"),
+    # LLaVA-Video's `faster_token` parameter and slow/fast frame interleaving
+    "add_faster_video": (False, False, "no faster_token / slow-fast video frames"),
+}
+
+
+def check_unimplemented_fields(config_dict: dict[str, Any]) -> None:
+    """Raise `LlavaNextFormatError` for a LLaVA-NeXT field set to a value mmreason does not implement (it would
+    otherwise load and run with different semantics)."""
+    for field, (supported, default, meaning) in IMPLEMENTED_FIELD_VALUES.items():
+        value = config_dict.get(field)
+        value = default if value is None else value
+        if value != supported:
+            raise LlavaNextFormatError(
+                f"Unsupported {field}={value!r}: mmreason implements only {field}={supported!r} ({meaning}); "
+                "this checkpoint would load but compute something else."
+            )
+
+
 def llava_next_to_mmreason(
     config_dict: dict[str, Any], image_token_id: int, video_token_id: int, **hub_kwargs: Any
 ) -> dict[str, Any]:
     """Keyword arguments of `MMReasonConfig` equivalent to a LLaVA-NeXT `config.json` dict.
 
     Raises `LlavaNextFormatError` for what this architecture cannot represent (projector type, aspect-ratio mode,
-    patch-merge type, vision pooling) instead of building something different.
+    patch-merge type, vision pooling, the fields of `IMPLEMENTED_FIELD_VALUES`) instead of building something
+    different.
     """
     projector = config_dict.get("mm_projector_type", "linear")
     if projector != "mlp2x_gelu":
@@ -141,6 +159,7 @@ def llava_next_to_mmreason(
     pool = (config_dict.get("mm_spatial_pool_mode", "bilinear"), config_dict.get("mm_spatial_pool_stride", 2))
     if pool[0] != "bilinear" or pool[1] not in (2, None):
         raise LlavaNextFormatError(f"Unsupported video pooling {pool}: only bilinear with stride 2 is supported.")
+    check_unimplemented_fields(config_dict)
 
     vision = resolve_vision_config(config_dict, **hub_kwargs)
     if config_dict.get("mm_hidden_size", vision.hidden_size) != vision.hidden_size:
@@ -149,7 +168,7 @@ def llava_next_to_mmreason(
             f"{vision.hidden_size} ({config_dict['mm_vision_tower']})."
         )
     siglip = "siglip" in vision.model_type
-    text = _text_config(config_dict)
+    text = language_model_config(config_dict)
     return {
         "vision_config": vision.to_dict(),
         "text_config": text.to_dict(),

@@ -93,6 +93,44 @@ def test_llava_next_configs_we_cannot_represent_raise(native, tmp_path, override
         MMReasonForConditionalGeneration.from_pretrained(release)
 
 
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        # video token layouts of llava_arch.py other than "one_token" (the one mmreason implements)
+        ({"mm_newline_position": "grid"}, "Unsupported mm_newline_position='grid'"),
+        ({"mm_newline_position": "frame"}, "Unsupported mm_newline_position='frame'"),
+        ({"mm_newline_position": "no_token"}, "Unsupported mm_newline_position='no_token'"),
+        ({"mm_use_im_start_end": True}, "Unsupported mm_use_im_start_end=True"),
+        ({"add_faster_video": True, "faster_token_stride": 10}, "Unsupported add_faster_video=True"),
+    ],
+)
+def test_llava_next_fields_mmreason_does_not_implement_raise(native, tmp_path, override, message):
+    from transformers import AutoConfig, AutoModelForImageTextToText
+
+    from mmreason.model.llava_next_format import LlavaNextFormatError
+
+    model, _, _ = native
+    release = write_llava_next_checkpoint(model, tmp_path / "release", **override)
+    loaders = (MMReasonForConditionalGeneration.from_pretrained, AutoConfig.from_pretrained,
+               AutoModelForImageTextToText.from_pretrained, convert_checkpoint)  # fmt: skip
+    for load in loaders:
+        with pytest.raises(LlavaNextFormatError, match=message):
+            load(release, tmp_path / "out") if load is convert_checkpoint else load(release)
+
+
+@pytest.mark.parametrize("newline", [{"mm_newline_position": "one_token"}, {"mm_newline_position": None}, {}])
+def test_llava_next_default_and_one_token_newline_load(native, tmp_path, newline):
+    """`one_token` is what mmreason implements, and LLaVA-NeXT's default when the field is absent."""
+    model, _, _ = native
+    release = write_llava_next_checkpoint(model, tmp_path / "release", **newline)
+    if not newline:
+        config = json.loads((release / "config.json").read_text())
+        del config["mm_newline_position"]
+        (release / "config.json").write_text(json.dumps(config))
+    loaded = MMReasonForConditionalGeneration.from_pretrained(release)
+    assert torch.equal(loaded.model.image_newline, model.model.image_newline)
+
+
 def test_shape_mismatch_and_missing_tower_weights_raise(native, tmp_path):
     model, _, _ = native
     wider = write_llava_next_checkpoint(model, tmp_path / "wider", intermediate_size=256)
@@ -184,11 +222,14 @@ def test_auto_classes_load_llava_next_releases(native, tmp_path, model_type):
         assert isinstance(AutoProcessor.from_pretrained(release), MMReasonProcessor)
 
 
-def test_auto_class_on_a_plain_language_model_names_the_problem(tmp_path):
+def test_auto_class_on_a_plain_language_model_is_stock_behaviour(tmp_path):
+    """A plain Qwen2 folder is not routed to mmreason: transformers' own error, as without mmreason."""
     from transformers import AutoModelForImageTextToText, Qwen2Config
 
     Qwen2Config(
         hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2, vocab_size=300
     ).save_pretrained(tmp_path)
-    with pytest.raises(ValueError, match="Not an mmreason, llava_onevision or LLaVA-NeXT checkpoint"):
+    with pytest.raises(ValueError, match=r"Unrecognized configuration class .*Qwen2Config.*ImageTextToText"):
         AutoModelForImageTextToText.from_pretrained(tmp_path)
+    with pytest.raises(ValueError, match="Not an mmreason, llava_onevision or LLaVA-NeXT checkpoint"):
+        MMReasonForConditionalGeneration.from_pretrained(tmp_path)
