@@ -6,7 +6,10 @@ import pytest
 
 from mmreason.data.json_stream import JsonRecordReader, JsonStreamError, MalformedRecord
 
-from .json_readers import ijson_fails, reader_cls  # noqa: F401 (fixture)
+from . import json_readers
+from .json_readers import ijson_fails
+
+reader_cls = json_readers.reader_cls  # the fixture: mmreason's reader, then ijson's
 
 RECORDS = [{"id": i, "text": "π ≈ 3.14159 ° " * (i % 9), "values": [i, 1.5e-3, None, True]} for i in range(700)]
 RECORDS += [123456789, "a string", [1, 2], 0.25]
