@@ -13,7 +13,7 @@ already have the target size and normalises in float64, this processor keeps the
    so the output equals the stock float32 values bit for bit.
 
 Video frames (`preprocess_videos`) are resized to one tile each and normalised the same way; at most `max_frames`
-are kept, sampled uniformly like LLaVA-NeXT's `frames_upbound`.
+are kept, sampled by LLaVA-NeXT's `frames_upbound` rule (`frame_sampling.sample_frame_indices`).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from transformers.models.llava_onevision.image_processing_pil_llava_onevision im
 
 from .anyres import fit_size, select_best_resolution, tile_boxes
 from .configuration_mmreason import parse_grid_pinpoints
+from .frame_sampling import sample_frame_indices
 from .image_io import DEFAULT_MAX_IMAGE_PIXELS, load_rgb
 
 SIGLIP_MEAN = (0.5, 0.5, 0.5)
@@ -173,10 +174,7 @@ class MMReasonImageProcessor(LlavaOnevisionImageProcessorPil):
         out = []
         for video in videos:
             frames = list(video)
-            if not frames:
-                raise ValueError("A video has no frames.")
-            if len(frames) > max_frames:
-                frames = [frames[i] for i in np.linspace(0, len(frames) - 1, max_frames, dtype=int)]
+            frames = [frames[i] for i in sample_frame_indices(len(frames), max_frames)]
             rgb = [load_rgb(frame, self.max_image_pixels) for frame in frames]
             if any(frame is None for frame in rgb):
                 raise ValueError("Video frames must be PIL images or uint8 arrays.")
