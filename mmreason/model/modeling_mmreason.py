@@ -133,8 +133,9 @@ class MMReasonForConditionalGeneration(LlavaOnevisionForConditionalGeneration):
         """`PreTrainedModel.from_pretrained`, also for LLaVA-NeXT and transformers `llava_onevision` folders.
 
         Those are recognised from their `config.json`; the config is converted and the weights are renamed by
-        transformers' `key_mapping` while loading. For them a load that leaves a parameter randomly initialised,
-        leaves a checkpoint tensor unused or mismatches a shape raises a `ValueError`.
+        transformers' `key_mapping` while loading. For every format, a load that leaves a parameter randomly
+        initialised, leaves a checkpoint tensor unused or mismatches a shape raises a `ValueError` naming the
+        tensors (shape mismatches are allowed only with an explicit `ignore_mismatched_sizes=True`).
         """
         from .checkpoint_formats import KEYS_FROM, check_loading_info, detect_format
         from .llava_next_format import read_config_dict
@@ -146,17 +147,25 @@ class MMReasonForConditionalGeneration(LlavaOnevisionForConditionalGeneration):
             source = detect_format(read_config_dict(pretrained_model_name_or_path, **hub))
         except OSError:  # no readable config.json: let transformers report it
             source = "mmreason"
-        if source == "mmreason":
-            kwargs.setdefault("key_mapping", KEYS_FROM["mmreason"])
-            return super().from_pretrained(pretrained_model_name_or_path, *args, **kwargs)
-        if not isinstance(kwargs.get("config"), MMReasonConfig):
+        if source != "mmreason" and not isinstance(kwargs.get("config"), MMReasonConfig):
             kwargs.pop("config", None)  # e.g. what AutoConfig made of a LLaVA-NeXT config: convert it ourselves
         kwargs.setdefault("key_mapping", KEYS_FROM[source])
-        kwargs.setdefault("ignore_mismatched_sizes", True)  # reported below as a ValueError naming the tensors
+        allow_mismatched = kwargs.get("ignore_mismatched_sizes", False)
+        kwargs["ignore_mismatched_sizes"] = True  # reported below as a ValueError naming the tensors
         want_info = kwargs.pop("output_loading_info", False)
         model, info = super().from_pretrained(pretrained_model_name_or_path, *args, output_loading_info=True, **kwargs)
-        check_loading_info(info, source, pretrained_model_name_or_path)
+        check_loading_info(info, source, pretrained_model_name_or_path, allow_mismatched=allow_mismatched)
         return (model, info) if want_info else model
+
+    def save_pretrained(self, save_directory, *args, save_original_format: bool = False, **kwargs):
+        """`PreTrainedModel.save_pretrained`, always under mmreason's own parameter names.
+
+        transformers reverts the load-time `key_mapping` on save by default (`save_original_format=True`), which
+        would write a LLaVA-NeXT or `llava_onevision` source's tensor names under `model_type: "mmreason"`. The
+        Trainer's checkpoints (`checkpoint-N`, `save_model`) and `push_to_hub` go through here too. Use
+        `mmreason convert --to ...` to write another format.
+        """
+        return super().save_pretrained(save_directory, *args, save_original_format=save_original_format, **kwargs)
 
 
 __all__ = ["MMReasonForConditionalGeneration", "MMReasonModel"]
