@@ -13,7 +13,7 @@ written to `<output_dir>/dropped_samples.jsonl` (`id`, `reasons`, `details`; `in
   concurrent workers), and the returned counts are a live [`DropLog`] view of that file: read them at any time,
   e.g. after training. Each pass over the stream appends its drops again (a second epoch reports them twice).
   Without a report file (no `output_dir`, or `write_report=False`) the counts are those of the calling process
-  only.
+  only. TRL peeks at the first row while setting up; the trainer empties the report afterwards (`DropLog.reset`).
 """
 
 from __future__ import annotations
@@ -61,6 +61,10 @@ class DropLog(Mapping):
 
     def __repr__(self) -> str:
         return f"DropLog({self.path!r}, {dict(self._counts())})"
+
+    def reset(self) -> None:
+        """Empty the report (e.g. after a peek at the stream that was not training)."""
+        write_drop_report(self.path, [])
 
 
 def _append(path: str, record: dict[str, Any]) -> None:

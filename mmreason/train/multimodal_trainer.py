@@ -18,7 +18,7 @@ from torch.utils.data import Sampler
 from ..data.validate import RowValidator
 from ..model import MMReasonForConditionalGeneration, MMReasonModel, MMReasonProcessor
 from ..model.chat_templates import CHAT_TEMPLATES
-from .hygiene import drop_untrainable
+from .hygiene import DropLog, drop_untrainable
 from .modules import parameter_groups, set_tunable_parts, train_image_newline
 from .multimodal_args import MultimodalTrainingArguments
 from .sampler import ModalityLengthGroupedSampler
@@ -54,7 +54,7 @@ class MultimodalTrainerMixin:
     1. `model, processor = self.prepare_multimodal(model, args, processing_class, peft_config)`;
     2. `train_dataset, eval_dataset = self.check_samples(args, processor, train_dataset, eval_dataset)`;
     3. the TRL trainer's `__init__`;
-    4. `self.finish_peft_setup(peft_config)`.
+    4. `self.finish_setup(peft_config)`.
     """
 
     sample_lengths: list[int] | None = None
@@ -111,9 +111,12 @@ class MultimodalTrainerMixin:
                 )
         return train_dataset, eval_dataset
 
-    def finish_peft_setup(self, peft_config: Any) -> None:
-        """After PEFT wrapped the model: train `image_newline` with the projector (`modules.train_image_newline`)."""
+    def finish_setup(self, peft_config: Any) -> None:
+        """After the TRL trainer's `__init__`: under PEFT, train `image_newline` with the projector
+        (`modules.train_image_newline`); empty a streaming drop report of the rows TRL's set-up peeked at."""
         self._image_newline = train_image_newline(self.model, peft_config) if peft_config is not None else None
+        if isinstance(self.dropped_samples, DropLog) and self.args.process_index == 0:
+            self.dropped_samples.reset()
 
     def _get_train_sampler(self, train_dataset: datasets.Dataset | None = None) -> Sampler | None:
         if self.args.group_by_modality_length and self.sample_lengths is not None:

@@ -88,7 +88,7 @@ class RationaleSFTTrainer(MultimodalTrainerMixin, SFTTrainer):
             peft_config=peft_config,
             **kwargs,
         )
-        self.finish_peft_setup(peft_config)
+        self.finish_setup(peft_config)
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         """TRL's loss; for packed batches, TRL's `num_tokens` metric (there: one row's width per rank) is replaced by
