@@ -3,6 +3,13 @@
 transformers' `LlavaOnevisionProcessor` cannot be built without torchvision (its video processor), so the
 reference processor is the documented image-only subclass: every piece of placeholder arithmetic is the stock
 code; only the constructor skips the video processor.
+
+Stock comparisons (test_modeling, test_processing, test_image_processing) use image sizes where transformers'
+anyres rules agree with LLaVA-NeXT's. They differ for a few sizes, where transformers rounds the unpad scale
+(`int(round(x, 7))`) and LLaVA-NeXT truncates (`int(x)`); e.g. a 47x423 image on the (1x1)..(6x6) x 384 px grid is
+1053 tokens in LLaVA-NeXT and mmreason, 1161 in stock transformers. mmreason follows LLaVA-NeXT there; those sizes
+are checked against LLaVA-NeXT's own numbers (test_anyres_golden.py), not against stock
+(test_processing.py::test_anyres_counts_equal_stock_where_the_unpad_rules_agree).
 """
 
 import torch

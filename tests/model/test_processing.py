@@ -1,11 +1,15 @@
 """MMReasonProcessor: placeholder expansion, per-sample image grouping, errors, chat templates."""
 
+import functools
+
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mmreason.model import QWEN_EVAL_SYSTEM, CorruptImageError
 from mmreason.model.chat_templates import PLAIN
-from mmreason.testing import make_image
+from mmreason.testing import build_tiny, make_image
 
 from .stock import stock_processor
 
@@ -150,3 +154,28 @@ def test_per_call_max_image_pixels(tiny):
     with pytest.raises(ImageTooLargeError):
         processor(text="<image>Q", images=[image], max_image_pixels=10_000)
     processor(text="<image>Q", images=[image], max_image_pixels=10**6)
+
+
+@functools.cache
+def _real_geometry_processor(ratio):
+    return build_tiny(real_geometry=True, vision_aspect_ratio=ratio, grid="(1x1),...,(6x6)")[1]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.integers(1, 3000), st.integers(1, 3000), st.sampled_from(["anyres_max_4", "anyres_max_9"]))
+def test_anyres_counts_equal_stock_where_the_unpad_rules_agree(height, width, ratio):
+    """Stock comparisons hold only where LLaVA-NeXT's truncating unpad and transformers' `int(round(x, 7))` agree.
+
+    On the (1x1)..(6x6) x 384 px grid (27x27 features per tile) our count equals stock transformers' unless the
+    unpad product is a float just below an integer; there we follow LLaVA-NeXT (golden fixture:
+    tests/model/test_anyres_golden.py) and stock keeps 2 more feature columns or rows (47x423: 1161, not 1053).
+    """
+    from mmreason.model.anyres import select_best_resolution
+
+    ours = _real_geometry_processor(ratio)
+    best_h, best_w = select_best_resolution((height, width), ours.image_processor.image_grid_pinpoints)
+    feat_h, feat_w = best_h // 384 * 27, best_w // 384 * 27
+    product = height * (feat_w / width) if width / height > feat_w / feat_h else width * (feat_h / height)
+    if int(product) == int(round(product, 7)):
+        expected = stock_processor(ours)._get_number_of_features(height, width, 384, 384)
+        assert ours._get_number_of_features(height, width, 384, 384) == expected
