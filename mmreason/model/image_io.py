@@ -46,6 +46,7 @@ IMAGE_CHECKS = ("full", "header")
 URL_TIMEOUT_S = 10.0
 MAX_DOWNLOAD_BYTES = 256 * 2**20
 _ORIENTATION = 0x0112
+_ORIENTED_ON_OPEN = frozenset({"TIFF"})  # Pillow's TIFF plugin reports the displayed size and transposes on load
 _BASE64 = re.compile(r"[A-Za-z0-9+/_-]+={0,2}")
 _OBJECT_REPR = re.compile(r"<[\w.]+ object at 0x[0-9a-fA-F]+>")
 
@@ -212,8 +213,12 @@ def _open_header(resolved: bytes | str | Image.Image, max_pixels: int | None, so
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # `check_size` below is the guard
                 image = Image.open(io.BytesIO(resolved) if isinstance(resolved, bytes) else resolved)
-        except Image.DecompressionBombError as err:
-            raise ImageTooLargeError(f"Image {_describe(source)} is too large: {_reason(err)}", source) from err
+        except Image.DecompressionBombError as err:  # over twice `PIL.Image.MAX_IMAGE_PIXELS`: Pillow's own guard
+            raise ImageTooLargeError(
+                f"Image {_describe(source)} is too large: {_reason(err)} (allowing it takes raising "
+                "`PIL.Image.MAX_IMAGE_PIXELS` as well as `max_image_pixels`)",
+                source,
+            ) from err
         except Exception as err:  # Pillow's plugins raise OSError, SyntaxError, struct.error, EOFError, ...
             raise CorruptImageError(
                 f"Image {_describe(source)} is corrupt or not an image: {_reason(err)}", source
@@ -238,6 +243,8 @@ def _decode(image: Image.Image, source: Any, reduce: bool = False) -> None:
 def _orientation(image: Image.Image, decoded: bool) -> int:
     """EXIF orientation (1 = upright); without decoding only where the EXIF comes with the header."""
     try:
+        if not decoded and image.format in _ORIENTED_ON_OPEN:
+            return 1  # the header size is already as displayed; the decoder turns the pixels and drops the tag
         if not decoded and image.format == "PNG" and "exif" not in image.info:
             return 1  # an eXIf chunk after the pixel data is only seen by a full decode
         return int(image.getexif().get(_ORIENTATION, 1) or 1)
@@ -267,7 +274,8 @@ def inspect_image(
         (width, height), mode, fmt = image.size, image.mode, image.format
         if check == "full":
             _decode(image, source, reduce=image is not resolved)  # never shrink a caller's PIL image
-        if _orientation(image, decoded=check == "full") in (5, 6, 7, 8):
+        given_pixels = image is resolved  # a PIL input is used as it is, never re-oriented (see `open_image`)
+        if not given_pixels and _orientation(image, decoded=check == "full") in (5, 6, 7, 8):
             width, height = height, width
         return ImageInfo(width, height, mode, fmt)
     finally:

@@ -96,14 +96,20 @@ def test_info_is_read_from_the_header():
         inspect_image(png_bytes.png(7, 5, png_bytes.GRAY, 8), check="decode")
 
 
-def test_exif_orientation_swaps_the_size_in_both_checks():
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "TIFF", "WEBP"])
+def test_exif_orientation_swaps_the_size_in_both_checks(fmt):
     exif = Image.Exif()
     exif[0x0112] = 6  # rotate 90 degrees to display
-    data = _encoded(make_image(300, 100, seed=4), "JPEG", exif=exif)
+    data = _encoded(make_image(300, 100, seed=4), fmt, exif=exif)
     for check in ("header", "full"):
         info = inspect_image(data, check=check)
         assert (info.width, info.height) == (100, 300)
     assert load_rgb(data).size == (100, 300)
+    given = Image.open(io.BytesIO(data))  # a PIL image is taken as it is, by the loader and the inspector alike
+    as_given = given.size  # (300, 100), except TIFF: Pillow's plugin turns it itself
+    assert load_rgb(given).size == as_given
+    info = inspect_image(Image.open(io.BytesIO(data)))
+    assert (info.width, info.height) == as_given
 
 
 @pytest.mark.parametrize("source", ["bytes", "dict", "path", "dict_path", "base64", "data_uri", "url"])

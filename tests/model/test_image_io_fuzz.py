@@ -40,8 +40,12 @@ def pillow_images(draw) -> bytes:
     image = Image.new(mode, size, seed if mode not in ("RGB", "RGBA", "CMYK", "LA") else None)
     if mode in ("RGB", "RGBA", "LA", "CMYK"):
         image.putpixel((0, 0), (seed,) * len(mode))
+    options = {"progressive": True} if fmt == "JPEG" and seed % 2 else {}
+    if fmt in ("JPEG", "PNG", "WEBP", "TIFF") and seed % 3 == 0:
+        options["exif"] = Image.Exif()
+        options["exif"][0x0112] = seed % 8 + 1  # EXIF orientation
     buffer = io.BytesIO()
-    image.save(buffer, format=fmt, **({"progressive": True} if fmt == "JPEG" and seed % 2 else {}))
+    image.save(buffer, format=fmt, **options)
     return buffer.getvalue()
 
 
