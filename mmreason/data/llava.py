@@ -71,12 +71,14 @@ def llava_to_canonical(
     `category` from a `category` field, else the modality; `quality_group` from the record, else "".
 
     Raises:
-        RecordError: not a JSON object, no `conversations`, an unknown role, a non-string turn, non-string media
-            paths, or both `image` and `video`.
+        RecordError: not a JSON object, no `conversations`, an unknown or non-string role (`bad_role`), a
+            non-string turn, non-string media paths or metadata, or both `image` and `video` (`malformed`); text
+            that is not valid Unicode, e.g. a lone surrogate `"\\ud83d"` left by a cut emoji, which JSON decodes
+            but UTF-8, pyarrow and every tokenizer reject (`invalid_unicode`).
     """
     if not isinstance(record, dict):
         raise RecordError("malformed", f"expected a JSON object, got {type(record).__name__}", default_id)
-    record_id = str(record["id"]) if record.get("id") is not None else default_id
+    record_id = _scalar(record, "id", default_id) or default_id
     turns = record.get("conversations", record.get("messages"))
     if not isinstance(turns, list):
         raise RecordError("malformed", "no `conversations` list", record_id)
@@ -89,26 +91,55 @@ def llava_to_canonical(
     for turn in turns:
         if not isinstance(turn, dict):
             raise RecordError("malformed", "a turn is not a JSON object", record_id)
-        role = ROLE_FROM_LLAVA.get(turn.get("from", turn.get("role")))
+        name = turn.get("from", turn.get("role"))
+        role = ROLE_FROM_LLAVA.get(name) if isinstance(name, str) else None
         text = turn.get("value", turn.get("content"))
         if role is None:
-            raise RecordError("bad_role", f"unknown role {turn.get('from', turn.get('role'))!r}", record_id)
+            raise RecordError("bad_role", f"unknown role {name!r}", record_id)
         if not isinstance(text, str):
             raise RecordError("malformed", f"a {role} turn has no string `value`", record_id)
         messages.append({"role": role, "content": split_placeholders(text, video=bool(videos))})
     media = images or videos
-    source = record.get("source") or record.get("data_source")
+    source = _scalar(record, "source", record_id) or _scalar(record, "data_source", record_id)
     if not source and media and "/" in media[0]:
         source = media[0].split("/", 1)[0]
-    return {
+    row = {
         "id": record_id or "",
-        "source": str(source or default_source),
-        "category": str(record.get("category") or modality(len(images), len(videos))),
-        "quality_group": str(record.get("quality_group") or ""),
+        "source": source or default_source,
+        "category": _scalar(record, "category", record_id) or modality(len(images), len(videos)),
+        "quality_group": _scalar(record, "quality_group", record_id) or "",
         "messages": messages,
         "images": images,
         "videos": videos,
     }
+    _check_unicode(row)
+    return row
+
+
+def _scalar(record: dict[str, Any], key: str, record_id: str | None) -> str | None:
+    """A metadata field as a string (None if absent): strings and numbers are taken, a list/dict/bool is a
+    malformed record."""
+    value = record.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise RecordError("malformed", f"`{key}` must be a string or a number, got {type(value).__name__}", record_id)
+    return str(value)
+
+
+def _check_unicode(row: dict[str, Any]) -> None:
+    """Raise `invalid_unicode` if a string of the row cannot be written as UTF-8 (lone surrogates)."""
+    texts = [row["id"], row["source"], row["category"], row["quality_group"], *row["images"], *row["videos"]]
+    texts += [part["text"] for message in row["messages"] for part in message["content"] if part["type"] == "text"]
+    for text in texts:
+        if not text.isascii():
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError as error:
+                bad = repr(text[error.start : error.end])
+                raise RecordError(
+                    "invalid_unicode", f"lone surrogate {bad} (a cut emoji?): not valid Unicode", row["id"] or None
+                ) from None
 
 
 def _media_path(item: Any) -> str:
@@ -124,8 +155,8 @@ def _media_path(item: Any) -> str:
 
 def canonical_to_llava(row: dict[str, Any], *, keep_metadata: bool = False) -> dict[str, Any]:
     """Convert a canonical row back to a LLaVA record (`image` is a string for one image, a list for several;
-    video placeholders are written `<image>` as LLaVA-NeXT expects). Media items must carry a path (strings,
-    `datasets` dicts or PIL images opened from files)."""
+    video placeholders are written `<image>` as LLaVA-NeXT expects, `<video>` in a row without videos). Media
+    items must carry a path (strings, `datasets` dicts or PIL images opened from files)."""
     images = [_media_path(item) for item in row.get("images") or []]
     videos = [_media_path(item) for item in row.get("videos") or []]
     record: dict[str, Any] = {"id": row["id"]}
@@ -135,14 +166,15 @@ def canonical_to_llava(row: dict[str, Any], *, keep_metadata: bool = False) -> d
         record["image"] = images
     if videos:
         record["video"] = videos[0] if len(videos) == 1 else videos
+    placeholders = {"text": "", "image": "<image>\n", "video": "<image>\n" if videos else "<video>\n"}
     conversations = []
     for message in row["messages"]:
         content = message["content"]
         if not isinstance(content, str):
             content = "".join(
-                (part.get("text") or "") if part["type"] == "text" else "<image>\n"
+                (part.get("text") or "") if part["type"] == "text" else placeholders[part["type"]]
                 for part in content
-                if part["type"] in ("text", "image", "video")
+                if part["type"] in placeholders
             )
         conversations.append({"from": ROLE_TO_LLAVA[message["role"]], "value": content})
     record["conversations"] = conversations
@@ -157,22 +189,36 @@ def write_llava_json(
     """Stream canonical rows into a LLaVA JSON array (`.json`) or JSONL (`.jsonl`) file; returns the row count.
 
     With `media_folder`, embedded media bytes are written to `media_folder/<path>` so LLaVA-NeXT's
-    `--image_folder` finds them. The file is written to a temporary name and renamed when complete.
+    `--image_folder` finds them. The file is written to a temporary name and renamed when complete; on any error
+    the temporary file is removed and the error raised (a row with a lone surrogate raises `RecordError`
+    `invalid_unicode` naming it).
     """
     path, as_array = Path(path), not str(path).endswith(".jsonl")
     tmp = path.with_name(path.name + ".tmp")
     count = 0
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write("[\n" if as_array else "")
-        for row in rows:
-            if media_folder is not None:
-                _write_media(row, Path(media_folder))
-            record = json.dumps(canonical_to_llava(row), ensure_ascii=False)
-            handle.write(("" if count == 0 else ",\n") + record if as_array else record + "\n")
-            count += 1
-        handle.write("\n]\n" if as_array else "")
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as handle:
+            handle.write(b"[\n" if as_array else b"")
+            for row in rows:
+                if media_folder is not None:
+                    _write_media(row, Path(media_folder))
+                record = _encode(json.dumps(canonical_to_llava(row), ensure_ascii=False), row)
+                handle.write((b"" if count == 0 else b",\n") + record if as_array else record + b"\n")
+                count += 1
+            handle.write(b"\n]\n" if as_array else b"")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return count
+
+
+def _encode(text: str, row: dict[str, Any]) -> bytes:
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        bad = repr(text[error.start : error.end])
+        raise RecordError("invalid_unicode", f"lone surrogate {bad}: not valid Unicode", row.get("id")) from None
 
 
 def _write_media(row: dict[str, Any], folder: Path) -> None:

@@ -113,3 +113,77 @@ def test_write_llava_json_writes_embedded_media(tmp_path):
     row["images"] = [{"bytes": b"x", "path": "../../escape.png"}]
     with pytest.raises(ValueError, match="escapes"):
         write_llava_json([row], tmp_path / "out2.json", media_folder=tmp_path / "media")
+
+
+TURNS = [{"from": "human", "value": "Q?"}, {"from": "gpt", "value": "A."}]
+
+
+@pytest.mark.parametrize(
+    ("record", "reason"),
+    [
+        ({"id": "a", "conversations": [{"from": ["human"], "value": "hi"}]}, "bad_role"),  # TypeError: unhashable
+        ({"id": "a", "conversations": [{"from": {"name": "human"}, "value": "hi"}]}, "bad_role"),
+        ({"id": "a", "conversations": [{"role": ["user"], "content": "hi"}]}, "bad_role"),
+        ({"id": "a", "conversations": [{"from": 3, "value": "hi"}]}, "bad_role"),
+        ({"id": {"x": 1}, "conversations": TURNS}, "malformed"),
+        ({"id": "a", "source": ["x"], "conversations": TURNS}, "malformed"),
+        ({"id": "a", "category": {"c": 1}, "conversations": TURNS}, "malformed"),
+        ({"id": "a", "quality_group": True, "conversations": TURNS}, "malformed"),
+        ({"id": "a", "conversations": [{"from": "human", "value": "smile \ud83d"}, TURNS[1]]}, "invalid_unicode"),
+        ({"id": "a", "conversations": [TURNS[0], {"from": "gpt", "value": "\ude00 tail"}]}, "invalid_unicode"),
+        ({"id": "a\ud83d", "conversations": TURNS}, "invalid_unicode"),
+        ({"id": "a", "image": "dir/\udcff.png", "conversations": TURNS}, "invalid_unicode"),
+        ({"id": "a", "source": "s\ud800", "conversations": TURNS}, "invalid_unicode"),
+    ],
+)
+def test_wrong_types_and_lone_surrogates_are_record_errors(record, reason):
+    """Each of these used to crash the job (TypeError) or pass and kill pyarrow later (UnicodeEncodeError)."""
+    with pytest.raises(RecordError) as info:
+        llava_to_canonical(record, "fallback")
+    assert info.value.reason == reason
+    assert info.value.record_id in ("a", "a\ud83d", "fallback")
+
+
+def test_lone_surrogate_read_from_json_is_reported_not_written(tmp_path):
+    """The full path: a truncated emoji in a JSON file is read, then the converter reports it."""
+    path = tmp_path / "data.json"
+    path.write_text(
+        '[{"id": "e", "conversations": [{"from": "human", "value": "\\ud83d"}, {"from": "gpt", "value": "A"}]}]'
+    )
+    (record,) = list(JsonRecordReader(path))
+    with pytest.raises(RecordError, match="lone surrogate") as info:
+        llava_to_canonical(record)
+    assert info.value.reason == "invalid_unicode" and info.value.record_id == "e"
+    emoji = {"id": "e", "conversations": [{"from": "human", "value": "\ud83d\ude00"}, {"from": "gpt", "value": "A"}]}
+    assert llava_to_canonical(json.loads(json.dumps(emoji)))["messages"][0]["content"][0]["text"] == "😀"
+
+
+def _row(row_id, text):
+    return {"id": row_id, "messages": [{"role": "user", "content": [{"type": "text", "text": text}]}]}
+
+
+@pytest.mark.parametrize("suffix", [".json", ".jsonl"])
+def test_write_llava_json_never_leaves_a_temporary_file(tmp_path, suffix):
+    path = tmp_path / f"out{suffix}"
+    path.write_text("previous export")
+    with pytest.raises(RecordError) as info:
+        write_llava_json([_row("ok", "fine"), _row("bad", "cut \ud83d")], path)
+    assert info.value.reason == "invalid_unicode" and info.value.record_id == "bad"
+
+    def rows():
+        yield _row("ok", "fine")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        write_llava_json(rows(), path)
+    with pytest.raises(KeyError):
+        write_llava_json([{"id": "no-messages"}], path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name] and path.read_text() == "previous export"
+
+
+def test_video_part_in_a_row_without_videos_keeps_its_placeholder():
+    row = llava_to_canonical({"id": "v", "image": "a.png", "conversations": [
+        {"from": "human", "value": "<image>\n<video>\nQ"}, {"from": "gpt", "value": "A"}]})  # fmt: skip
+    assert [p["type"] for p in row["messages"][0]["content"]] == ["image", "video", "text"]
+    assert canonical_to_llava(row)["conversations"][0]["value"] == "<image>\n<video>\nQ"
+    assert llava_to_canonical(canonical_to_llava(row)) == row
