@@ -199,7 +199,7 @@ def prepare_subset(
         state.save(state_path)
         bar.set_postfix(rows=state.rows, dropped=state.drops.total(), refresh=False)
 
-    with open(drops_path, "a", encoding="utf-8") as drops:
+    with open(drops_path, "a", encoding="utf-8", errors="backslashreplace") as drops:  # lone surrogate: "\\udXXXX"
         for count, item in enumerate(reader, start=1):
             if item.drop is not None:
                 drops.write(json.dumps(item.drop.to_json(), ensure_ascii=False, default=str) + "\n")
