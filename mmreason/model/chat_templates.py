@@ -110,7 +110,7 @@ PLAIN = (
     + _content("{{- '<image>' -}}", "{{- '<video>' -}}", "", "{{- '<image>' * message['content'].count('<image>') -}}")
     + "{%- elif message['role'] == 'assistant' -%}"
     "{%- generation -%}" + _content("", "", _TEXT) + "{{- '\\n' -}}{%- endgeneration -%}"
-    "{%- endif -%}"
+    "{%- else -%}" + _content("", "", "") + "{%- endif -%}"  # other turns render nothing, but are checked
     "{%- endfor -%}"
 )
 
