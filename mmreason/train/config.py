@@ -34,6 +34,7 @@ STAGE_PRESETS: dict[str, dict[str, Any]] = {
         "mm_tunable_parts": "mm_mlp_adapter",
         "learning_rate": 1e-3,
         "chat_template_name": "plain",
+        "label_mode": "assistant_only",  # = LLaVA-NeXT's preprocess_plain (caption + "\n")
         "max_length": 8192,
     },
     "si": {
@@ -42,6 +43,7 @@ STAGE_PRESETS: dict[str, dict[str, Any]] = {
         "learning_rate": 1e-5,
         "mm_vision_tower_lr": 2e-6,
         "chat_template_name": "qwen_2_5",
+        "label_mode": "llava_next",  # = LLaVA-NeXT's preprocess_qwen, what MAmmoTH-VL trained with
         "max_length": 8192,
         "group_by_modality_length": True,
     },
@@ -73,6 +75,10 @@ class RationaleSFTConfig(MultimodalTrainingArguments, SFTConfig):
     multimodal_packing: bool = field(default=False, metadata={"help": "Padding-free packing of each batch."})
     max_length: int | None = preset_field("Drop (never truncate) longer samples; None keeps all.", 8192)
     assistant_only_loss: bool = field(default=True, metadata={"help": "Loss on assistant turns only."})
+    label_mode: str = preset_field(
+        "assistant_only (generation markers) or llava_next (LLaVA-NeXT preprocess_qwen); see collator.py.",
+        "assistant_only",
+    )
     remove_unused_columns: bool = field(default=False, metadata={"help": "Keep `videos` and metadata columns."})
 
 

@@ -72,6 +72,7 @@ class RationaleSFTTrainer(MultimodalTrainerMixin, SFTTrainer):
             processor,
             chat_template=processor.chat_template,
             assistant_only_loss=args.assistant_only_loss,
+            label_mode=args.label_mode,
             packing=args.multimodal_packing,
             # flash-attention's varlen kernels take the whole batch as one row; SDPA/eager get rows of the longest
             # sample, so the block-diagonal mask never costs more than padding would

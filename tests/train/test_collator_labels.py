@@ -7,8 +7,10 @@ import pytest
 
 from mmreason.model.chat_templates import PLAIN
 from mmreason.testing import make_image
-from mmreason.train import MultimodalSFTCollator
+from mmreason.train import MultimodalSFTCollator, RationaleSFTConfig, RationaleSFTTrainer
 from mmreason.train.collator import IGNORE_INDEX
+
+from .helpers import mixed_dataset
 
 FIXTURE = json.loads((Path(__file__).parent / "fixtures" / "preprocess_qwen_labels.json").read_text())
 LLAVA_IMAGE_TOKEN_INDEX = -200  # llava/constants.py IMAGE_TOKEN_INDEX
@@ -85,3 +87,15 @@ def test_label_mode_is_checked(tiny):
     row = _row(FIXTURE["cases"][1])
     with pytest.raises(ValueError, match="ChatML"):  # plain pre-training has no assistant header to supervise
         MultimodalSFTCollator(processor, chat_template=PLAIN, label_mode="llava_next")([row])
+
+
+def test_presets_train_with_llava_next_labels(tiny, tmp_path):
+    """si/ov train as MAmmoTH-VL did (preprocess_qwen); pretrain's plain labels are preprocess_plain's."""
+    model, processor = tiny
+    common = {"output_dir": str(tmp_path), "use_cpu": True, "bf16": False, "report_to": "none"}
+    modes = {stage: RationaleSFTConfig(stage=stage, **common).label_mode for stage in (None, "pretrain", "si", "ov")}
+    assert modes == {None: "assistant_only", "pretrain": "assistant_only", "si": "llava_next", "ov": "llava_next"}
+    assert RationaleSFTConfig(stage="si", label_mode="assistant_only", **common).label_mode == "assistant_only"
+    args = RationaleSFTConfig(stage="si", max_length=None, **common)
+    trainer = RationaleSFTTrainer(model=model, args=args, train_dataset=mixed_dataset(1), processing_class=processor)
+    assert trainer.data_collator.label_mode == "llava_next"
