@@ -20,6 +20,7 @@ from transformers import (
     LlavaForConditionalGeneration,
     LlavaProcessor,
     Qwen2Config,
+    Qwen2ForCausalLM,
     pipeline,
 )
 
@@ -131,40 +132,38 @@ def test_plain_qwen2_and_llava_configs_are_untouched(tmp_path):
     assert type(MMReasonConfig().text_config) is Qwen2Config  # sub-config defaults still build the stock class
 
 
-MAPPINGS_SCRIPT = textwrap.dedent("""
+QWEN2_ANSWERS = textwrap.dedent("""
     import json, sys
-    if sys.argv[1] == "with":
-        import mmreason  # noqa: F401
-    import transformers
     from transformers import AutoConfig, Qwen2Config
     from transformers.models.auto import modeling_auto, processing_auto, tokenization_auto
 
-    mappings = {name: getattr(modeling_auto, name) for name in dir(modeling_auto) if name.endswith("_MAPPING")}
-    mappings["PROCESSOR_MAPPING"] = processing_auto.PROCESSOR_MAPPING
-    mappings["TOKENIZER_MAPPING"] = tokenization_auto.TOKENIZER_MAPPING
-    out = {}
-    for name, mapping in sorted(mappings.items()):
-        try:
-            value = mapping[Qwen2Config]
-        except KeyError:
-            value = None
-        out[name] = repr(value)
-    Qwen2Config(hidden_size=32, num_hidden_layers=1, num_attention_heads=2).save_pretrained(sys.argv[2])
-    out["AutoConfig.from_pretrained"] = repr(type(AutoConfig.from_pretrained(sys.argv[2])))
-    out["AutoConfig.for_model"] = repr(type(AutoConfig.for_model("qwen2")))
-    print(json.dumps(out))
+    def qwen2_answers(folder):
+        \"\"\"What every Auto mapping says about `Qwen2Config`, and what `AutoConfig` builds for a Qwen2 folder.\"\"\"
+        mappings = {name: getattr(modeling_auto, name) for name in dir(modeling_auto) if name.endswith("_MAPPING")}
+        mappings["PROCESSOR_MAPPING"] = processing_auto.PROCESSOR_MAPPING
+        mappings["TOKENIZER_MAPPING"] = tokenization_auto.TOKENIZER_MAPPING
+        out = {name: repr(mapping[Qwen2Config]) if Qwen2Config in mapping else None
+               for name, mapping in sorted(mappings.items())}
+        Qwen2Config(hidden_size=32, num_hidden_layers=1, num_attention_heads=2).save_pretrained(folder)
+        out["AutoConfig.from_pretrained"] = repr(type(AutoConfig.from_pretrained(folder)))
+        out["AutoConfig.for_model"] = repr(type(AutoConfig.for_model("qwen2")))
+        return out
+
+    if __name__ == "__main__":
+        assert "mmreason" not in sys.modules
+        print(json.dumps(qwen2_answers(sys.argv[1])))
 """)
 
 
 def test_import_mmreason_does_not_change_the_mappings_of_qwen2_config(tmp_path):
-    """Every Auto mapping's answer for `Qwen2Config` is the same with and without `import mmreason`."""
-
-    def answers(mode):
-        result = subprocess.run([sys.executable, "-c", MAPPINGS_SCRIPT, mode, str(tmp_path / mode)],
-                                capture_output=True, text=True, timeout=300)  # fmt: skip
-        assert result.returncode == 0, result.stderr[-3000:]
-        return json.loads(result.stdout.strip().splitlines()[-1])
-
-    without, with_mmreason = answers("without"), answers("with")
-    assert with_mmreason == without
-    assert without["MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING"] == "None"  # transformers maps no VLM to Qwen2Config
+    """Every Auto mapping's answer for `Qwen2Config` is the same here (mmreason imported) as in a fresh process
+    that never imports mmreason."""
+    result = subprocess.run([sys.executable, "-c", QWEN2_ANSWERS, str(tmp_path / "fresh")],
+                            capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    without = json.loads(result.stdout.strip().splitlines()[-1])
+    namespace = {}
+    exec(QWEN2_ANSWERS, namespace)  # the same code, in this process
+    assert namespace["qwen2_answers"](tmp_path / "here") == without
+    assert without["MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING"] is None  # transformers maps no VLM to Qwen2Config
+    assert without["MODEL_FOR_CAUSAL_LM_MAPPING"] == repr(Qwen2ForCausalLM)
