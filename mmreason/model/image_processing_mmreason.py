@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 from PIL import Image
-from transformers.image_processing_utils import BatchFeature
+from transformers import BatchFeature
 from transformers.image_utils import PILImageResampling, SizeDict
 from transformers.models.llava_onevision.image_processing_pil_llava_onevision import (
     LlavaOnevisionImageProcessorKwargs,
