@@ -29,6 +29,7 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
+from ..model.chat_templates import ChatContentError, check_messages
 from ..model.image_io import (
     DEFAULT_MAX_IMAGE_PIXELS,
     IMAGE_CHECKS,
@@ -119,6 +120,11 @@ class RowValidator:
     def check(self, row: dict[str, Any]) -> RowCheck:
         result = RowCheck()
         messages = row.get("messages") or []
+        try:  # what the chat template refuses (a `None` text, dict content, unknown parts) would kill the collator
+            check_messages(messages)
+        except ChatContentError as error:
+            result.issues.append(("malformed", str(error)))
+            return result
         problem = role_problem(messages)
         if problem:  # an unknown role is `bad_role`, as when prepare reads the record (mmreason.data.reasons)
             result.issues.append(("bad_role" if problem.startswith("unknown role") else "bad_role_order", problem))
