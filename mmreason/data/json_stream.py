@@ -109,7 +109,7 @@ class JsonRecordReader:
             offset = self._start
             for number, line in enumerate(handle, start=1):
                 self._line_offset = offset + len(line)
-                if line.strip():
+                if line.strip(b" \t\r\n"):  # JSON whitespace only: a line of "\x0c" is reported
                     try:
                         yield loads(line.decode("utf-8"))
                     except UnicodeDecodeError as error:
@@ -212,8 +212,8 @@ class JsonRecordReader:
                     raise self._error(f"malformed record ({error.msg})", error.pos) from error
                 except RecursionError as error:
                     raise self._error("record nested too deeply for the JSON decoder") from error
-                if end == len(self._buf) and refill():  # a number may continue in the next chunk
-                    continue
+                if end + _LOOKAHEAD >= len(self._buf) and _is_number(value) and refill():
+                    continue  # a number may continue in the next chunk ("0" then ".5")
                 self._pos = end
                 state = "comma"
                 yield value
@@ -232,6 +232,10 @@ class JsonRecordReader:
                 raise self._error("data after the end of the JSON array (two files concatenated?)")
             if not refill():
                 return
+
+
+def _is_number(value: Any) -> bool:
+    return type(value) is int or type(value) is float
 
 
 def iter_json_records(path: str | os.PathLike, offset: int = 0) -> Iterator[Any]:

@@ -194,3 +194,17 @@ def test_jsonl_bad_lines_are_reported_with_absolute_offsets_and_reading_goes_on(
     assert f"at byte {starts[0] + 7}" in bad[0].error and "invalid UTF-8" in bad[0].error
     assert "nested too deeply" in bad[1].error and "Extra data" in bad[2].error
     assert f"at byte {starts[3] + 7}" in bad[3].error
+
+
+def test_integers_beyond_64_bits(tmp_path, request, reader_cls):
+    path = tmp_path / "data.json"
+    path.write_text("[9223372036854775808, -12345678901234567890123, 1]")
+    ijson_fails(request, reader_cls, "with use_float=True (floats as float, not Decimal) yajl overflows at 2**63")
+    assert list(reader_cls(path)) == [2**63, -12345678901234567890123, 1]
+
+
+@pytest.mark.parametrize("chunk_size", [1, 2, 3])
+def test_numbers_cut_by_the_window_end(tmp_path, reader_cls, chunk_size):
+    path = tmp_path / "data.json"
+    path.write_text("[0.0, 1e5, -2.5E-3, 10, 7]")
+    assert list(reader_cls(path, chunk_size=chunk_size)) == [0.0, 1e5, -2.5e-3, 10, 7]
