@@ -31,7 +31,11 @@ Size = tuple[int, int]
 
 
 def select_best_resolution(image_size: Size, pinpoints: Sequence[Sequence[int]]) -> Size:
-    """The grid resolution `(height, width)` an image of `image_size` is tiled at."""
+    """The grid resolution `(height, width)` an image of `image_size` is tiled at.
+
+    LLaVA-NeXT reads its pinpoint pairs as `(width, height)`; for a transpose-symmetric grid such as
+    `(1x1),...,(6x6)` that only changes the order ties are tried in, and no size up to 3000x3000 has such a tie.
+    """
     height, width = image_size
     best, best_effective, best_wasted = None, 0, math.inf
     for pin_h, pin_w in pinpoints:
