@@ -59,6 +59,14 @@ def fit_size(image_size: Size, target: Size) -> Size:
     return target_h, min(math.ceil(width * scale_h), target_w)
 
 
+def letterbox(image_size: Size, pinpoints: Sequence[Sequence[int]]) -> tuple[Size, Size, Size]:
+    """`(resolution, resized, (top, left))`: the canvas an image is tiled at, the image's size on it and where the
+    image is pasted (centred, offsets floor-divided, the rest black)."""
+    resolution = select_best_resolution(image_size, pinpoints)
+    resized = fit_size(image_size, resolution)
+    return resolution, resized, ((resolution[0] - resized[0]) // 2, (resolution[1] - resized[1]) // 2)
+
+
 def tile_boxes(resolution: Size, tile: int) -> list[tuple[int, int, int, int]]:
     """`(left, top, right, bottom)` of every tile of a `resolution` canvas, row by row."""
     height, width = resolution
@@ -126,9 +134,7 @@ def anyres_layout(
     height, width = (int(x) for x in image_size)
     if height < 1 or width < 1:
         raise ValueError(f"Image size must be positive, got {image_size}.")
-    resolution = select_best_resolution((height, width), pinpoints)
-    resized = fit_size((height, width), resolution)
-    offset = ((resolution[0] - resized[0]) // 2, (resolution[1] - resized[1]) // 2)
+    resolution, resized, offset = letterbox((height, width), pinpoints)
     grid = (resolution[0] // tile, resolution[1] // tile)
     feature_map = (grid[0] * side, grid[1] * side)
     rows, cols = unpad_crop(feature_map, (height, width))
@@ -146,6 +152,7 @@ __all__ = [
     "anyres_layout",
     "downsampled_size",
     "fit_size",
+    "letterbox",
     "select_best_resolution",
     "tile_boxes",
     "unpad_crop",

@@ -29,7 +29,7 @@ from transformers.models.llava_onevision.image_processing_pil_llava_onevision im
     LlavaOnevisionImageProcessorPil,
 )
 
-from .anyres import fit_size, select_best_resolution, tile_boxes
+from .anyres import letterbox, tile_boxes
 from .configuration_mmreason import parse_grid_pinpoints
 from .frame_sampling import sample_frame_indices
 from .image_io import DEFAULT_MAX_IMAGE_PIXELS, load_rgb
@@ -125,12 +125,10 @@ class MMReasonImageProcessor(LlavaOnevisionImageProcessorPil):
     @staticmethod
     def anyres_tiles(image: Image.Image, pinpoints: list[list[int]], tile: int, resample: Any) -> list[np.ndarray]:
         """uint8 `(tile, tile, 3)` views: the whole image at one tile, then the letterboxed grid tiles row by row."""
-        best_h, best_w = select_best_resolution((image.height, image.width), pinpoints)
-        new_h, new_w = fit_size((image.height, image.width), (best_h, best_w))
-        canvas = np.zeros((best_h, best_w, 3), dtype=np.uint8)
-        top, left = (best_h - new_h) // 2, (best_w - new_w) // 2
+        resolution, (new_h, new_w), (top, left) = letterbox((image.height, image.width), pinpoints)
+        canvas = np.zeros((*resolution, 3), dtype=np.uint8)
         canvas[top : top + new_h, left : left + new_w] = np.asarray(image.resize((new_w, new_h), resample))
-        grid = [canvas[top:bottom, left:right] for left, top, right, bottom in tile_boxes((best_h, best_w), tile)]
+        grid = [canvas[y0:y1, x0:x1] for x0, y0, x1, y1 in tile_boxes(resolution, tile)]
         return [np.asarray(image.resize((tile, tile), resample)), *grid]
 
     def get_image_patches(
@@ -138,11 +136,8 @@ class MMReasonImageProcessor(LlavaOnevisionImageProcessorPil):
     ) -> list[np.ndarray]:
         """The stock path's tiles of a `(C, H, W)` array, with the geometry of `anyres` (not transformers'
         private helpers): the whole image resized to `size`, then the letterboxed grid tiles row by row."""
-        height, width = image.shape[-2:]
-        best_h, best_w = select_best_resolution((height, width), grid_pinpoints)
-        new_h, new_w = fit_size((height, width), (best_h, best_w))
+        (best_h, best_w), (new_h, new_w), (top, left) = letterbox(image.shape[-2:], grid_pinpoints)
         resized = self.resize(image=image, size=SizeDict(height=new_h, width=new_w), resample=resample)
-        top, left = (best_h - new_h) // 2, (best_w - new_w) // 2
         padding = ((0, 0), (top, best_h - new_h - top), (left, best_w - new_w - left))
         canvas = np.pad(resized, padding, mode="constant", constant_values=0)
         grid = [canvas[:, y0:y1, x0:x1] for x0, y0, x1, y1 in tile_boxes((best_h, best_w), patch_size)]
