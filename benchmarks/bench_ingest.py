@@ -7,6 +7,8 @@ fresh process, measures the text part of ingest (parse + LLaVA → canonical row
   2. `json.load` + `llava_to_canonical` on every record (what LLaVA-NeXT does in every worker);
   3. `JsonRecordReader` + `llava_to_canonical` (mmreason's streaming path);
   4. `JsonRecordReader` alone (parse only);
+  5./6. ijson (`yajl2_c` backend, `ijson.items(file, "item", use_float=True)`) + convert, and alone, when ijson is
+     installed: the maintained C streaming parser, measured to decide whether to keep the hand-written reader;
 and (`--also_small`, on by default) repeats 3. on a file a quarter of the size to show that RSS does not grow with
 the file. Timing starts after the imports; rows/s/core divides by max(wall, CPU) seconds, so it is rows/s for these
 single-threaded routes. Goals checked for 3.: peak RSS <= 0.5 GB and >= 20k rows/s per core.
@@ -17,6 +19,7 @@ single-threaded routes. Goals checked for 3.: peak RSS <= 0.5 GB and >= 20k rows
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import random
 import shutil
@@ -45,6 +48,13 @@ elif mode == "stream+convert":
 elif mode == "stream parse only":
     for _ in JsonRecordReader(path):
         rows += 1
+elif mode.startswith("ijson"):
+    import ijson
+    with open(path, "rb") as handle:
+        for index, record in enumerate(ijson.items(handle, "item", use_float=True, buf_size=4 << 20)):
+            if mode == "ijson+convert":
+                llava_to_canonical(record, f"row-{index}")
+            rows += 1
 seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
 peak = int(re.search(r"VmHWM:\\s+(\\d+) kB", open("/proc/self/status").read()).group(1)) * 1024  # reset at exec
 print(json.dumps({"rows": rows, "seconds": seconds, "cpu_seconds": cpu, "peak": peak}))
@@ -107,7 +117,10 @@ def measure(path: Path, mode: str) -> dict[str, Any]:
 def run(big: Path, folder: Path, also_small: bool) -> None:
     gib = 1 << 30
     floor = measure(big, "imports")["peak"]
-    results = {mode: measure(big, mode) for mode in ("json.load+convert", "stream+convert", "stream parse only")}
+    modes = ["json.load+convert", "stream+convert", "stream parse only"]
+    if importlib.util.find_spec("ijson") is not None:
+        modes += ["ijson+convert", "ijson parse only"]
+    results = {mode: measure(big, mode) for mode in modes}
     if also_small:
         small = folder / "quarter.json"
         write_array(small, big.stat().st_size // 4, seed=1)
@@ -129,6 +142,13 @@ def run(big: Path, folder: Path, also_small: bool) -> None:
         f"(above imports {(stream['peak'] - floor) / (naive['peak'] - floor):.3f}x), "
         f"throughput {stream['rows_per_s'] / naive['rows_per_s']:.2f}x"
     )
+    if "ijson+convert" in results:
+        for ours, theirs in (("stream+convert", "ijson+convert"), ("stream parse only", "ijson parse only")):
+            ratio = results[ours]["rows_per_s_per_core"] / results[theirs]["rows_per_s_per_core"]
+            print(
+                f"{ours} vs {theirs}: {ratio:.2f}x rows/s/core, peak RSS {results[ours]['peak'] / gib:.3f} vs "
+                f"{results[theirs]['peak'] / gib:.3f} GiB"
+            )
     if also_small:
         small_peak = results["stream+convert (1/4 file)"]["peak"]
         print(f"streaming peak RSS, 1/4 file vs full file: {small_peak / gib:.3f} vs {stream['peak'] / gib:.3f} GiB")
