@@ -35,7 +35,7 @@ class PrepareArguments:
     shard_rows: int = field(default=50_000, metadata={"help": "Most rows per Parquet shard."})
     shard_size_mb: int = field(default=512, metadata={"help": "Shard size target (media bytes) in MB."})
     index_cache_dir: str | None = field(default=None, metadata={"help": "Where archive indexes are cached."})
-    check_images: bool = field(default=True, metadata={"help": "Drop rows whose image header does not open."})
+    check_images: bool = field(default=True, metadata={"help": "Drop rows whose image does not decode fully."})
     overwrite: bool = field(
         default=False,
         metadata={"help": "Discard the subsets' earlier shards/logs in --out (needed if source/options changed)."},

@@ -108,7 +108,7 @@ class CorpusReader:
         files: record files, read in order.
         media: where the rows' relative media paths are found.
         convert: `(record, default_id) -> canonical row with relative media paths`; raise `RecordError` to drop.
-        check_images: open each image's header and drop rows whose image does not open.
+        check_images: check each image with `image_problem` (decoded in full) and drop rows the processor would refuse.
         position: a [`position`] from an earlier run, to resume after its last record.
     """
 
