@@ -225,6 +225,13 @@ def _open_header(resolved: bytes | str | Image.Image, max_pixels: int | None, so
             ) from err
     check_size(image, max_pixels, source)
     check_mode(image, source)
+    if isinstance(resolved, str) and image.format in _ORIENTED_ON_OPEN:
+        # Pillow memory-maps an uncompressed TIFF opened by path, and then neither turns its pixels by the EXIF
+        # orientation nor keeps the tag (13.0); read from bytes, where it turns them as it does for every other
+        # source (the size was checked above, from the header)
+        image.close()
+        with open(resolved, "rb") as f:
+            image = Image.open(io.BytesIO(f.read()))
     return image
 
 

@@ -217,3 +217,23 @@ def test_a_callers_pil_image_is_not_shrunk_by_the_check():
     lazy = Image.open(io.BytesIO(TRUNCATED["jpeg"]))
     assert inspect_image(lazy) == ImageInfo(300, 200, "RGB", "JPEG")
     assert lazy.size == (300, 200) and lazy.load() is not None and lazy.size == (300, 200)
+
+
+# A little-endian raw TIFF (found by the fuzz test): ImageWidth 1, ImageLength 2, 8-bit grey, Orientation 8
+# (rotate 90), so it is displayed 2 wide x 1 tall.
+ROTATED_RAW_TIFF = bytes.fromhex(
+    "49492a00080000000a0000010400010000000100000001010400010000000200000002010300010000000800000003010300"
+    "0100000001000000060103000100000001000000110104000100000086000000120103000100000008000000160104000100"
+    "0000020000001701040001000000020000001c0103000100000001000000000000000f0f"
+)
+
+
+def test_uncompressed_tiff_by_path_is_oriented_like_every_other_source(tmp_path):
+    """Pillow 13 memory-maps a raw TIFF opened by path and then returns the stored 1x2 pixels, tag dropped."""
+    from mmreason.model.image_io import inspect_image, load_rgb
+
+    path = tmp_path / "rotated.tif"
+    path.write_bytes(ROTATED_RAW_TIFF)
+    for source in (str(path), ROTATED_RAW_TIFF):
+        assert (inspect_image(source, None).width, inspect_image(source, None).height) == (2, 1)
+        assert load_rgb(source, None).size == (2, 1)
