@@ -34,6 +34,14 @@ LLAVA_NEXT_ARCHITECTURES = {
     "LlavaGemmaForCausalLM": "gemma",
 }
 TEXT_MODEL_TO_ARCHITECTURE = {v: k for k, v in LLAVA_NEXT_ARCHITECTURES.items()}
+#: language-model type -> the `model_type` LLaVA-NeXT's own config class declares (`llava/model/language_model/`)
+TEXT_MODEL_TO_LLAVA_NEXT_TYPE = {
+    "qwen2": "llava_qwen",
+    "llama": "llava_llama",
+    "mistral": "llava_mistral",
+    "mixtral": "llava_mixtral",
+    "gemma": "llava_gemma",
+}
 
 # checkpoint key (regex) -> mmreason key, applied by transformers' `key_mapping` at load time
 KEYS_FROM_LLAVA_NEXT = {
@@ -206,7 +214,7 @@ def mmreason_to_llava_next(config: Any) -> dict[str, Any]:
     return {
         **{k: v for k, v in text.items() if k not in ("model_type", "architectures")},
         "architectures": [TEXT_MODEL_TO_ARCHITECTURE[text_type]],
-        "model_type": f"llava_{text_type}" if text_type == "qwen2" else "llava",
+        "model_type": TEXT_MODEL_TO_LLAVA_NEXT_TYPE.get(text_type, "llava"),
         "mm_vision_tower": config.vision_tower_name_or_path,
         "mm_vision_config": vision,
         "mm_hidden_size": config.vision_config.hidden_size,

@@ -14,6 +14,8 @@ TRL's training contract holds by construction: `base_model_prefix = "model"`, so
 `nn.Linear` that TRL's fused LM head reads.
 """
 
+from typing import Any
+
 import torch
 from torch import nn
 from transformers.models.llava_onevision.modeling_llava_onevision import (
@@ -57,6 +59,31 @@ class MMReasonModel(LlavaOnevisionModel):
         if self.training and self.dummy_vision_forward and no_media and not args[1:2]:
             outputs.last_hidden_state = outputs.last_hidden_state + 0.0 * self.dummy_vision_output()
         return outputs
+
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path, *args, **kwargs):
+        """The backbone of any checkpoint mmreason reads (what `AutoModel.from_pretrained` returns).
+
+        An mmreason checkpoint (full model or backbone alone) loads directly; its `lm_head` is the only tensor
+        allowed to go unused. A LLaVA-NeXT or `llava_onevision` folder is loaded by
+        [`MMReasonForConditionalGeneration.from_pretrained`], which renames and checks its tensors, and the
+        backbone is returned. Any other missing, unused or mismatched tensor raises a `ValueError`.
+        """
+        from .checkpoint_formats import check_loading_info
+
+        want_info = kwargs.pop("output_loading_info", False)
+        if _source_format(pretrained_model_name_or_path, kwargs) != "mmreason":
+            full, info = MMReasonForConditionalGeneration.from_pretrained(
+                pretrained_model_name_or_path, *args, output_loading_info=True, **kwargs
+            )
+            return (full.model, info) if want_info else full.model
+        allow_mismatched = kwargs.get("ignore_mismatched_sizes", False)
+        kwargs["ignore_mismatched_sizes"] = True  # reported below as a ValueError naming the tensors
+        model, info = super().from_pretrained(pretrained_model_name_or_path, *args, output_loading_info=True, **kwargs)
+        head = {key for key in info.get("unexpected_keys", []) if key.startswith("lm_head.")}
+        checked = {**info, "unexpected_keys": [key for key in info.get("unexpected_keys", []) if key not in head]}
+        check_loading_info(checked, "mmreason", pretrained_model_name_or_path, allow_mismatched=allow_mismatched)
+        return (model, info) if want_info else model
 
     def dummy_vision_output(self) -> torch.Tensor:
         """Sum of the vision tower + projector (+ `image_newline`) output on one blank tile."""
@@ -137,16 +164,9 @@ class MMReasonForConditionalGeneration(LlavaOnevisionForConditionalGeneration):
         initialised, leaves a checkpoint tensor unused or mismatches a shape raises a `ValueError` naming the
         tensors (shape mismatches are allowed only with an explicit `ignore_mismatched_sizes=True`).
         """
-        from .checkpoint_formats import KEYS_FROM, check_loading_info, detect_format
-        from .llava_next_format import read_config_dict
+        from .checkpoint_formats import KEYS_FROM, check_loading_info
 
-        hub = {
-            k: kwargs[k] for k in ("cache_dir", "revision", "token", "local_files_only", "subfolder") if k in kwargs
-        }
-        try:
-            source = detect_format(read_config_dict(pretrained_model_name_or_path, **hub))
-        except OSError:  # no readable config.json: let transformers report it
-            source = "mmreason"
+        source = _source_format(pretrained_model_name_or_path, kwargs)
         if source != "mmreason" and not isinstance(kwargs.get("config"), MMReasonConfig):
             kwargs.pop("config", None)  # e.g. what AutoConfig made of a LLaVA-NeXT config: convert it ourselves
         kwargs.setdefault("key_mapping", KEYS_FROM[source])
@@ -166,6 +186,19 @@ class MMReasonForConditionalGeneration(LlavaOnevisionForConditionalGeneration):
         `mmreason convert --to ...` to write another format.
         """
         return super().save_pretrained(save_directory, *args, save_original_format=save_original_format, **kwargs)
+
+
+def _source_format(pretrained_model_name_or_path: Any, kwargs: dict[str, Any]) -> str:
+    """The checkpoint format of a folder or Hub repo (`"mmreason"` when it has no readable config.json, so that
+    transformers reports that itself)."""
+    from .checkpoint_formats import detect_format
+    from .llava_next_format import read_config_dict
+
+    hub = {k: kwargs[k] for k in ("cache_dir", "revision", "token", "local_files_only", "subfolder") if k in kwargs}
+    try:
+        return detect_format(read_config_dict(pretrained_model_name_or_path, **hub))
+    except OSError:
+        return "mmreason"
 
 
 __all__ = ["MMReasonForConditionalGeneration", "MMReasonModel"]

@@ -31,7 +31,7 @@ from transformers import (
 
 from .configuration_mmreason import MMReasonConfig
 from .image_processing_mmreason import MMReasonImageProcessor
-from .llava_next_format import LlavaNextFormatError, is_llava_next_config
+from .llava_next_format import TEXT_MODEL_TO_LLAVA_NEXT_TYPE, LlavaNextFormatError, is_llava_next_config
 from .modeling_mmreason import MMReasonForConditionalGeneration, MMReasonModel
 from .processing_mmreason import MMReasonProcessor
 
@@ -88,7 +88,8 @@ def llava_next_routing(stock: type[PreTrainedConfig] | None, model_type: str) ->
 ROUTED_MODEL_TYPES: dict[str, type[PreTrainedConfig] | None] = {
     "llava": LlavaConfig,  # the released OneVision / MAmmoTH-VL configs (edited for SGLang)
     "qwen2": Qwen2Config,  # the edit LLaVA-NeXT#130 asks for
-    "llava_qwen": None,  # LLaVA-NeXT's own model type, unknown to transformers
+    # LLaVA-NeXT's own model types (`llava_qwen`, `llava_llama`, ...), unknown to transformers
+    **dict.fromkeys(TEXT_MODEL_TO_LLAVA_NEXT_TYPE.values()),
 }
 
 
