@@ -60,6 +60,13 @@ KEYS_TO_LLAVA_NEXT = {
 }
 
 
+def transpose_pinpoints(pinpoints: list[list[int]]) -> list[list[int]]:
+    """Swap each pair, keeping the order: LLaVA-NeXT's pinpoints (and the `(AxB)` of its range strings) are
+    `(width, height)` (`mm_utils.select_best_resolution`: `for width, height in possible_resolutions`), mmreason's
+    and transformers' are `(height, width)`. Same order, so ties between candidates resolve alike."""
+    return [[second, first] for first, second in pinpoints]
+
+
 class LlavaNextFormatError(ValueError):
     """A LLaVA-NeXT checkpoint this architecture cannot represent faithfully."""
 
@@ -185,8 +192,8 @@ def llava_next_to_mmreason(
         if config_dict.get("mm_vision_select_feature") == "patch" and not siglip
         else "full",
         "vision_aspect_ratio": aspect,
-        "image_grid_pinpoints": parse_grid_pinpoints(
-            config_dict.get("image_grid_pinpoints") or "(1x1),...,(6x6)", vision.image_size
+        "image_grid_pinpoints": transpose_pinpoints(
+            parse_grid_pinpoints(config_dict.get("image_grid_pinpoints") or "(1x1),...,(6x6)", vision.image_size)
         ),
         "mm_projector_type": projector,
         "image_token_index": image_token_id,
@@ -228,7 +235,7 @@ def mmreason_to_llava_next(config: Any) -> dict[str, Any]:
         "mm_use_im_start_end": False,
         "mm_use_im_patch_token": False,
         "image_aspect_ratio": config.vision_aspect_ratio,
-        "image_grid_pinpoints": config.image_grid_pinpoints,
+        "image_grid_pinpoints": transpose_pinpoints(config.image_grid_pinpoints),
         "tie_word_embeddings": config.tie_word_embeddings,
     }
 

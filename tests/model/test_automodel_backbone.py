@@ -68,3 +68,22 @@ def test_llava_next_export_declares_llava_next_own_model_type(saved):
     config = json.loads((root / "llava_next" / "config.json").read_text())
     assert config["model_type"] == "llava_qwen"
     assert config["architectures"] == ["LlavaQwenForCausalLM"]
+
+
+def test_llava_next_pinpoints_are_width_height(tmp_path):
+    """LLaVA-NeXT reads `image_grid_pinpoints` as (width, height) (mm_utils.select_best_resolution,
+    `for width, height in possible_resolutions`); mmreason's config holds (height, width)."""
+    import json
+
+    from mmreason.testing import build_tiny
+
+    model, processor = build_tiny(image_grid_pinpoints=[[32, 64]])  # (h, w): one row of two tiles
+    model.save_pretrained(tmp_path / "src")
+    processor.save_pretrained(tmp_path / "src")
+    convert_checkpoint(tmp_path / "src", tmp_path / "next", to="llava_next")
+    config = json.loads((tmp_path / "next" / "config.json").read_text())
+    assert config["image_grid_pinpoints"] == [[64, 32]]  # width 64, height 32
+    config["image_grid_pinpoints"] = [[32, 64]]  # LLaVA-NeXT: width 32, height 64, i.e. two rows of one tile
+    (tmp_path / "next" / "config.json").write_text(json.dumps(config))
+    reloaded = AutoModel.from_pretrained(tmp_path / "next")
+    assert reloaded.config.image_grid_pinpoints == [[64, 32]]
