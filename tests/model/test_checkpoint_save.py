@@ -2,7 +2,6 @@
 
 import json
 
-import huggingface_hub.constants
 import pytest
 import torch
 from safetensors import safe_open
@@ -12,17 +11,12 @@ from mmreason import MMReasonConfig, MMReasonForConditionalGeneration, MMReasonP
 from mmreason.model.convert import convert_checkpoint
 from mmreason.testing import build_tiny, make_image
 
-from .llava_next_fixture import write_hf_cache, write_llava_next_checkpoint
+from .llava_next_fixture import write_llava_next_checkpoint
 
 PROMPT = "<|im_start|>user\n<image>\nWhat is shown?<|im_end|>\n<|im_start|>assistant\n"
 
 
-@pytest.fixture(autouse=True)
-def offline_hf_cache(tmp_path_factory, monkeypatch):
-    cache = write_hf_cache(tmp_path_factory.mktemp("hub"))
-    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(cache))
-    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+pytestmark = pytest.mark.usefixtures("offline_hf_cache")  # tests/model/conftest.py
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ import subprocess
 import sys
 import textwrap
 
-import huggingface_hub.constants
 import pytest
 import torch
 from transformers import (
@@ -27,16 +26,9 @@ from transformers import (
 from mmreason import MMReasonConfig, MMReasonForConditionalGeneration, MMReasonProcessor
 from mmreason.testing import build_tiny, build_tokenizer, make_image
 
-from .llava_next_fixture import write_hf_cache, write_llava_next_checkpoint
+from .llava_next_fixture import write_llava_next_checkpoint
 
-
-@pytest.fixture(autouse=True)
-def offline_hf_cache(tmp_path_factory, monkeypatch):
-    """A warm HF cache holding only the SigLIP tower's config, and no network (HF_HUB_OFFLINE=1)."""
-    cache = write_hf_cache(tmp_path_factory.mktemp("hub"))
-    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(cache))
-    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+pytestmark = pytest.mark.usefixtures("offline_hf_cache")  # tests/model/conftest.py
 
 
 @pytest.fixture(scope="module")
