@@ -1,13 +1,20 @@
-"""Training: TRL `SFTTrainer` extension for multimodal rationale SFT (stage presets, packing, per-module LRs)."""
+"""Training: TRL `SFTTrainer` extension for multimodal rationale SFT (stage presets, packing, per-module LRs).
+
+`MultimodalTrainingArguments` / `MultimodalTrainerMixin` hold the multimodal wiring every mmreason trainer shares.
+"""
 
 from .collator import MultimodalSFTCollator
 from .config import STAGE_PRESETS, RationaleSFTConfig
 from .modules import lora_config, set_tunable_parts
+from .multimodal_args import MultimodalTrainingArguments
+from .multimodal_trainer import MultimodalTrainerMixin
 from .sft_trainer import RationaleSFTTrainer
 
 __all__ = [
     "STAGE_PRESETS",
     "MultimodalSFTCollator",
+    "MultimodalTrainerMixin",
+    "MultimodalTrainingArguments",
     "RationaleSFTConfig",
     "RationaleSFTTrainer",
     "lora_config",
