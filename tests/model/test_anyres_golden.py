@@ -12,6 +12,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+import PIL
 import pytest
 import torch
 from hypothesis import given, settings
@@ -127,7 +128,12 @@ def test_model_features_and_forward_agree_with_the_processor():
         assert logits.shape[1] == inputs["input_ids"].shape[1]
 
 
-@pytest.mark.parametrize("ref", FIXTURE["pixel_cases"], ids=_id)
+# Pillow 13 changed its bicubic resampling by one level on some pixels (11.x-12.x agree): LLaVA-NeXT's output was
+# recorded under both, and the test takes the one of the installed Pillow (CI runs Pillow 11.0 and the newest).
+PIXEL_CASES = FIXTURE["pixel_cases" if int(PIL.__version__.split(".")[0]) >= 13 else "pixel_cases_pillow_lt_13"]
+
+
+@pytest.mark.parametrize("ref", PIXEL_CASES, ids=_id)
 def test_pixels_match_llava_next(ref):
     """Every tile (whole image + letterboxed grid) is LLaVA-NeXT's `process_anyres_image` output, exactly."""
     processor = MMReasonImageProcessor()  # SigLIP mean/std, 384 px tiles, (1x1)..(6x6)
