@@ -66,6 +66,14 @@ class TransformersBackend:
         self.model = self.model.to(device).eval()
         self.batch_size, self.max_new_tokens, self.system_prompt = batch_size, max_new_tokens, system_prompt
 
+    def settings(self) -> dict[str, Any]:
+        """What decides the outputs (the eval runner keys resumption on it): checkpoint, dtype, decoding."""
+        return {
+            "backend": "transformers", "checkpoint": str(getattr(self.model, "name_or_path", "")),
+            "dtype": str(self.model.dtype), "max_new_tokens": self.max_new_tokens, "do_sample": False,
+            "system_prompt": self.system_prompt,
+        }  # fmt: skip
+
     def generate(self, conversations: list[list[dict[str, Any]]]) -> list[str | GenerationError]:
         import torch
 
@@ -145,6 +153,13 @@ class OpenAIBackend:
         self.client = OpenAI(base_url=base_url, api_key=api_key, max_retries=max_retries, timeout=timeout)
         self.model, self.max_new_tokens, self.concurrency = model, max_new_tokens, concurrency
         self.system_prompt = system_prompt
+
+    def settings(self) -> dict[str, Any]:
+        """What decides the outputs (the eval runner keys resumption on it): served model and decoding."""
+        return {
+            "backend": "openai", "served_model": self.model, "max_new_tokens": self.max_new_tokens,
+            "temperature": 0.0, "system_prompt": self.system_prompt,
+        }  # fmt: skip
 
     def _one(self, conversation: list[dict[str, Any]]) -> str | GenerationError:
         import openai
