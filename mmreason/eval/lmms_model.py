@@ -7,15 +7,26 @@
 MAmmoTH-VL-8B, which lmms-eval's own `llava_onevision` model needs the LLaVA-NeXT repo and decord for), or, with
 `base_url`, the model name on an OpenAI-compatible server (a vLLM-served export). Only generation requests are
 supported; the reasoning benchmarks need nothing else.
+
+A request that still fails after the backend's retries is not returned as an answer: by default the batch raises
+(`on_error=raise`, naming the failed requests and the reason); `on_error=empty` returns "" for it instead (scored
+as a wrong answer) and logs a warning with the count.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from lmms_eval.api.model import lmms
 
 from .generation import GenerationError, OpenAIBackend, TransformersBackend
+
+logger = logging.getLogger("mmreason.eval")
+
+
+class GenerationFailed(RuntimeError):
+    """Requests that failed after the backend's retries (never handed to lmms-eval as answers)."""
 
 
 def hf_messages(messages: Any) -> list[dict[str, Any]]:
@@ -49,9 +60,13 @@ class MMReasonLmms(lmms):
         max_new_tokens: int | str = 1024,
         dtype: str = "auto",
         attn_implementation: str | None = None,
+        on_error: str = "raise",
         **kwargs: Any,
     ):
         super().__init__()
+        if on_error not in ("raise", "empty"):
+            raise ValueError(f"on_error must be 'raise' or 'empty', not {on_error!r}")
+        self.on_error = on_error
         self.max_new_tokens = int(max_new_tokens)
         if base_url:
             self.backend = OpenAIBackend(base_url, pretrained, api_key, self.max_new_tokens)
@@ -68,7 +83,15 @@ class MMReasonLmms(lmms):
             budgets.append(int(gen_kwargs.get("max_new_tokens", self.max_new_tokens)))
         self.backend.max_new_tokens = max(budgets, default=self.max_new_tokens)
         outputs = self.backend.generate(conversations)
-        return [output.message if isinstance(output, GenerationError) else output for output in outputs]
+        failed = [(r, o) for r, o in zip(requests, outputs) if isinstance(o, GenerationError)]
+        if failed:
+            where = ", ".join(f"{r.args[4]}[{r.args[3]}]" for r, _ in failed[:5])
+            reason = failed[0][1].message
+            message = f"{len(failed)} of {len(requests)} requests failed after retries ({where}): {reason}"
+            if self.on_error == "raise":
+                raise GenerationFailed(f"{message}; pass on_error=empty in --model_args to score them as empty")
+            logger.warning("%s; returned as empty answers (on_error=empty)", message)
+        return ["" if isinstance(output, GenerationError) else output for output in outputs]
 
     def loglikelihood(self, requests: list[Any]) -> list[tuple[float, bool]]:
         raise NotImplementedError("mmreason's lmms-eval model supports generation tasks only")
@@ -77,4 +100,4 @@ class MMReasonLmms(lmms):
         raise NotImplementedError("mmreason's lmms-eval model supports single-round generation tasks only")
 
 
-__all__ = ["MMReasonLmms", "hf_messages"]
+__all__ = ["GenerationFailed", "MMReasonLmms", "hf_messages"]
