@@ -12,7 +12,17 @@ import json
 import logging
 from dataclasses import dataclass, field
 
-from trl import TrlParser
+from ..eval.benchmarks import BENCHMARKS
+from .errors import (
+    CLIError,
+    check_source,
+    configure_logging,
+    hub_reachable,
+    offline,
+    run_command,
+    strict_parse,
+    trl_parser,
+)
 
 logger = logging.getLogger("mmreason.eval")
 
@@ -22,7 +32,7 @@ class EvalArguments:
     """Arguments of `mmreason eval`."""
 
     model: str = field(metadata={"help": "Checkpoint path/Hub id, or the served model name with --base_url."})
-    benchmark: str = field(metadata={"help": "e.g. mathvista_testmini, mmmu_val, mathvision_testmini."})
+    benchmark: str = field(metadata={"help": "Benchmark to run.", "choices": sorted(BENCHMARKS)})
     data: str | None = field(default=None, metadata={"help": "Local benchmark folder or Hub id (default: Hub)."})
     limit: int | None = field(default=None, metadata={"help": "Only the first N rows."})
     output_dir: str = field(default="eval-results", metadata={"help": "Where predictions and reports go."})
@@ -34,12 +44,27 @@ class EvalArguments:
     max_new_tokens: int = field(default=1024, metadata={"help": "Generation budget."})
     dtype: str = field(default="auto", metadata={"help": "transformers: model dtype."})
     attn_implementation: str | None = field(default=None, metadata={"help": "transformers: sdpa, flash_attention_2."})
+    on_mismatch: str = field(
+        default="error",
+        metadata={"help": "Output folder made with another model/settings: error, or new_folder.",
+                  "choices": ["error", "new_folder"]},
+    )  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of `mmreason eval`."""
-    (args,) = TrlParser((EvalArguments,), prog="mmreason eval").parse_args_and_config(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    run_command("mmreason eval", _main, argv)
+
+
+def _main(argv: list[str]) -> None:
+    (args,) = strict_parse(trl_parser((EvalArguments,), prog="mmreason eval"), argv)
+    configure_logging()
+    if not args.base_url:
+        check_source(args.model, "--model")
+    if args.data:
+        check_source(args.data, "--data", kind="dataset")
+    elif offline() or not hub_reachable():
+        raise CLIError("--data is required offline (HF_HUB_OFFLINE set or the Hub unreachable): pass a local copy")
     from ..eval.generation import OpenAIBackend, TransformersBackend
     from ..eval.runner import run_eval
 
@@ -54,8 +79,12 @@ def main(argv: list[str] | None = None) -> None:
         )  # fmt: skip
     results = run_eval(
         args.benchmark, backend, args.output_dir, data=args.data, limit=args.limit, modes=tuple(args.modes),
-        model_name=args.model,
+        model_name=args.model, on_mismatch=args.on_mismatch,
     )  # fmt: skip
-    summary = {mode: round(100 * m["accuracy"], 2) for mode, m in results["metrics"].items()}
-    logger.info("%s: %s (%d/%d rows answered)", args.benchmark, summary, results["answered"], results["rows"])
-    print(json.dumps({"benchmark": args.benchmark, "accuracy": summary, "missing": results["missing"]}))
+    from ..eval.report import accuracy_text, summary
+
+    shown = {mode: accuracy_text(m) for mode, m in results["metrics"].items()}
+    logger.info("%s accuracy (%%): %s (%d/%d rows)", args.benchmark, shown, results["answered"], results["rows"])
+    # accuracy as a fraction in [0, 1] (None: the mode decided nothing), the unit of results.json and `evaluate`
+    print(json.dumps({"benchmark": args.benchmark, "accuracy": summary(results), "missing": results["missing"],
+                      "partial": results["partial"]}))  # fmt: skip

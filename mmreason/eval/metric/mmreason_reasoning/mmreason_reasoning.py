@@ -8,6 +8,9 @@
 
 `references` are the benchmark rows as JSON objects (the scorers need the choices, answer type, precision, ...);
 a plain string is read as `{"answer": string}`. `mode` is `strict` (default) or `official`.
+
+Unit: accuracies are fractions in [0, 1], as in `results.json` and the JSON line `mmreason eval` prints (only
+`results.md`, `results.png` and the Hub's `.eval_results` show percent).
 """
 
 import json
@@ -25,7 +28,8 @@ Args:
     references: benchmark rows as JSON strings (or bare gold answers).
     mode: "strict" (default) or "official".
 Returns:
-    accuracy, count, flags, and the benchmark's own breakdowns.
+    accuracy (a fraction in [0, 1], the unit of `mmreason eval`'s output), count, flags, and the benchmark's own
+    breakdowns.
 """
 
 
