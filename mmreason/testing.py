@@ -6,6 +6,7 @@ the Qwen chat and LLaVA placeholder tokens; the model is randomly initialised fr
     >>> from mmreason.testing import build_tiny
     >>> model, processor = build_tiny()                      # 32 px tiles, patch 8: 16 tokens per tile
     >>> model, processor = build_tiny(real_geometry=True)    # 384 px tiles, patch 14: 729 tokens per tile
+    >>> model, processor = build_tiny(servable=True)         # head_dim 32 everywhere: vLLM's CPU attention serves it
 """
 
 from __future__ import annotations
@@ -42,11 +43,14 @@ def tiny_config(
     real_geometry: bool = False,
     vision_aspect_ratio: str = "anyres_max_4",
     grid: str = "(1x1),...,(3x3)",
+    servable: bool = False,
     **overrides: Any,
 ) -> MMReasonConfig:
     """A small `MMReasonConfig` matching `tokenizer` (built if not given).
 
     `real_geometry=True` keeps SigLIP-so400m's 384 px / patch-14 tiles (729 tokens per tile) with tiny widths.
+    `servable=True` gives both towers head_dim 32 (1 vision head; 2 query / 1 key-value text heads), the smallest
+    vLLM's CPU attention accepts, at the same widths (export with `mmreason convert --to llava_onevision`).
     """
     tokenizer = tokenizer or build_tokenizer()
     image_size, patch_size = (384, 14) if real_geometry else (32, 8)
@@ -60,6 +64,8 @@ def tiny_config(
         "patch_size": patch_size,
         "vision_use_head": False,
     }
+    if servable:
+        vision["num_attention_heads"] = 1
     text = {
         "model_type": "qwen2",
         "vocab_size": len(tokenizer),
@@ -73,6 +79,8 @@ def tiny_config(
         "pad_token_id": tokenizer.pad_token_id,
         "eos_token_id": tokenizer.convert_tokens_to_ids("<|im_end|>"),
     }
+    if servable:
+        text.update(num_attention_heads=2, num_key_value_heads=1)
     kwargs = {
         "vision_config": vision,
         "text_config": text,
@@ -90,12 +98,21 @@ def build_tiny(
     real_geometry: bool = False,
     vision_aspect_ratio: str = "anyres_max_4",
     seed: int = 0,
+    servable: bool = False,
     **config_overrides: Any,
 ) -> tuple[MMReasonForConditionalGeneration, MMReasonProcessor]:
-    """A random tiny model and its processor (fp32, eval mode, generation stops at `<|im_end|>`)."""
+    """A random tiny model and its processor (fp32, eval mode, generation stops at `<|im_end|>`).
+
+    For a tiny model vLLM can serve: `build_tiny(servable=True, vision_aspect_ratio="anyres_max_9")` (head_dim 32,
+    and the only geometry vLLM implements), saved and exported with `mmreason convert --to llava_onevision`.
+    """
     tokenizer = build_tokenizer()
     config = tiny_config(
-        tokenizer, real_geometry=real_geometry, vision_aspect_ratio=vision_aspect_ratio, **config_overrides
+        tokenizer,
+        real_geometry=real_geometry,
+        vision_aspect_ratio=vision_aspect_ratio,
+        servable=servable,
+        **config_overrides,
     )
     torch.manual_seed(seed)
     model = MMReasonForConditionalGeneration(config).eval()

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import warnings
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -161,6 +162,26 @@ def save_llava_onevision_processor(processor: MMReasonProcessor, dst: Path) -> N
     (dst / "chat_template.jinja").write_text(processor.chat_template)
 
 
+#: the only `vision_aspect_ratio` vLLM's LLaVA-OneVision implements (it hard-codes the max-9 downsampling)
+VLLM_ASPECT_RATIO = "anyres_max_9"
+
+
+def warn_vllm_geometry(config: MMReasonConfig) -> str | None:
+    """Warn (and return the message) when vLLM would serve a `llava_onevision` export of `config` with another image
+    geometry than the model's: vLLM ignores `vision_aspect_ratio` and always applies `anyres_max_9`."""
+    ratio = config.vision_aspect_ratio
+    if ratio == VLLM_ASPECT_RATIO:
+        return None
+    message = (
+        f"this model uses vision_aspect_ratio={ratio!r}; vLLM's LLaVA-OneVision ignores it and always applies "
+        f"{VLLM_ASPECT_RATIO!r}, so `vllm serve` on this export gives large images other image-token counts (and "
+        "other answers) than transformers or mmreason. Serve it with transformers, or evaluate it in-process. vLLM "
+        "also rounds the unpad crop as transformers does, not as LLaVA-NeXT (a few small sizes, e.g. 47x423)."
+    )
+    warnings.warn(message, UserWarning, stacklevel=2)
+    return message
+
+
 def add_remote_code(dst: Path) -> None:
     """Copy the model code next to the weights and point `auto_map` at it (for `trust_remote_code=True` users and
     the stock `trl` CLI, which never import mmreason)."""
@@ -219,6 +240,7 @@ def convert_checkpoint(
         config.save_pretrained(dst)
         processor.save_pretrained(dst)
     elif to == "llava_onevision":
+        warn_vllm_geometry(config)
         write_json(dst / "config.json", llava_onevision_config(config))
         save_llava_onevision_processor(processor, dst)
     else:
@@ -232,4 +254,6 @@ def convert_checkpoint(
     return dst
 
 
-__all__ = ["convert_checkpoint", "local_dir", "plan_tensors", "write_tensors"]
+__all__ = [
+    "VLLM_ASPECT_RATIO", "convert_checkpoint", "local_dir", "plan_tensors", "warn_vllm_geometry", "write_tensors",
+]  # fmt: skip
