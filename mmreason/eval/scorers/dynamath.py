@@ -1,12 +1,33 @@
 """DynaMath (501 seed questions x 10 program-generated variants): average and worst-case accuracy.
 
-Official (DynaMath's evaluation, as VLMEvalKit's `vlmeval/dataset/dynamath.py::DynaMath_auxeval` runs it): the
-model answers in JSON with "solution" and "short answer"; `preprocess` keeps the text from the first "{" to the
-last "}", removes backslashes and reads "short answer"; `parse_answer` turns it into a float ("xπ" → x·π, first
-whitespace token), an upper-case letter (a single character, or the only one of A-E present) or a string. If that
-fails the raw response is parsed the same way, and after that the official code asks an LLM to reformat: here the
-row is flagged `needs_judge` instead. Correct: floats within 1e-3, letters equal (or the gold letter among the
-first three characters), free form when the prediction is a substring of the gold (case-insensitive).
+Official: DynaMath's own evaluation script (`DynaMath/DynaMath` @ 598c3c3, `evaluation/gpt4o/gpt_4o_json_eval.py`;
+the Claude/Gemini scripts grade alike). The model answers in JSON with "solution" and "short answer". Per reply:
+`json.loads(reply)` on the reply as it is (strict JSON, no stripping to the braces; any failure, a `RecursionError`
+included, makes the short answer the sentinel string "wait for check", which is then graded like any answer);
+`answer = str(reply["short answer"])` (a missing key reads "None", a JSON number its `str`); then, inside one
+`try` where any exception is a fail:
+
+* `float`: unless `answer.isdigit()`, its first space-separated token is taken and "xπ" read as `float(x) * π`
+  (so a bare "π" fails on `float("")`); correct iff `abs(float(answer) - float(gold)) <= 0.001`;
+* `multiple choice`: a one-character answer must equal the gold letter; a longer one is correct when the gold
+  letter occurs among its first three characters (case-sensitive);
+* any other type (`text`, `int`, `single answer`): correct iff the gold is a substring of the answer
+  (case-sensitive).
+
+A reply that parses to JSON other than an object crashes the official script (`list.get`); here it is a fail
+flagged `not_json_object`. Flags: `invalid_json` (graded through the sentinel, as the official script does).
+
+VLMEvalKit's `DynaMath_auxeval`, which an earlier version of this module followed, is a different protocol: it
+keeps the text from the first "{" to the last "}", removes backslashes and parses leniently; reads letters
+case-insensitively or as the only one of A-E present; compares free form as `pred.lower() in gold.lower()` (the
+reverse direction); and falls back to an LLM reformatter. Its numbers do not compare with DynaMath's tables.
+
+Bounds (both modes): a reply longer than `MAX_CHARS` (and in strict mode a stated answer longer than
+`MAX_SPAN_CHARS`) is a miss flagged `over_bound`; JSON nested deeper than
+`MAX_JSON_DEPTH` is not handed to `json.loads` (whose recursion limit is the interpreter's) and counts as JSON that
+does not parse, flagged `json_too_deep` -- the official script reaches the same sentinel for nesting beyond about
+990 levels and differs only for valid JSON nested 101-990 deep. Every step is linear in the reply's length.
+
 Worst-case accuracy: the share of seed questions (`qid`) whose every variant is answered correctly.
 """
 
@@ -15,12 +36,14 @@ from __future__ import annotations
 import json
 import math
 import re
+import string
 from collections import defaultdict
 from collections.abc import Sequence
+from itertools import accumulate
 from typing import Any, ClassVar
 
 from .base import Scorer, Verdict, accuracy_table
-from .extract import choice_letter, clean_latex, final_answer_span, parse_number
+from .extract import choice_letter
 
 GUIDE = (
     "\n## Answer Instruction Please provide an answer to the question outlined above. Your response should adhere "
@@ -34,56 +57,285 @@ _HINTS = {
     "float": "For the short answer, please provide a three-digit floating-point number.",
     "free form": "For the short answer, please provide a concise answer.",
 }
+#: the official script's short answer for a reply that is not JSON
+SENTINEL = "wait for check"
+#: flag of a reply past a bound (a miss); the name the other scorers use
+OVER_BOUND = "over_bound"
+#: replies longer than this are a miss (`over_bound`)
+MAX_CHARS = 1_000_000
+#: JSON nested deeper than this is treated as JSON that does not parse (`json_too_deep`)
+MAX_JSON_DEPTH = 100
+#: a stated answer longer than this is a miss (`over_bound`) in strict mode
+MAX_SPAN_CHARS = 1000
+TOLERANCE = 1e-3
+
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_BRACES = re.compile(r"[{}]")
+_NON_BRACKET = re.compile(r"[^\[\]{}]+")
+_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+_SHORT_KEY = re.compile(
+    r"""["']short[ _]answer["']\s*:\s*(?:"([^"\\]*(?:\\.[^"\\]*)*)"|'([^'\\]*(?:\\.[^'\\]*)*)'|([^,}\n]*))""",
+    re.IGNORECASE | re.DOTALL,
+)
+_MARKER = re.compile(
+    r"\b(?:final answer|short answer|the answer|answer)\b\s*(?:is\b|should be\b|would be\b|[:=\uff1a])\s*",
+    re.IGNORECASE,
+)
+_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL | re.IGNORECASE)
+_UNICODE = (("\u2212", "-"), ("\ufe63", "-"), ("\uff0d", "-"), ("\u00a0", " "), ("\u2009", " "), ("\u202f", " "),
+            ("\u3000", " "), ("\u200b", ""), ("\ufeff", ""), ("\u2060", ""), ("\u00d7", "*"), ("\u00b7", "*"),
+            ("\u22c5", "*"))  # fmt: skip
+_LATEX = (("\\left", ""), ("\\right", ""), ("\\,", ""), ("\\!", ""), ("\\;", " "), ("\\ ", " "), ("$", ""),
+          ("\\approx", "≈"), ("\\cdot", "*"), ("\\times", "*"), ("\\pi", "π"), ("^\\circ", ""), ("°", ""))  # fmt: skip
+_WRAPPER = re.compile(r"\\(?:text|mathrm|textbf|mathbf|operatorname|boxed)\s*\{([^{}]*)\}")
+_FRAC = re.compile(r"\\[dt]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}")
+_SQRT = re.compile(r"\\sqrt\s*\{\s*([0-9.]+)\s*\}")
+_NUM = r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+_VALUE = re.compile(
+    rf"([-+]?)\s*({_NUM})?\s*\*?\s*(π)?\s*\*?\s*(?:√\s*({_NUM}))?\s*(?:/\s*({_NUM})\s*\*?\s*(π)?\s*(?:√\s*({_NUM}))?)?"
+)
+_ANY_NUMBER = re.compile(rf"[-+]?{_NUM}")
+_EDGE = string.ascii_letters + " \t\n:~≈'\"*`"
 
 
 def _gold(doc: dict[str, Any]) -> str:
-    return str(doc.get("ground_truth", doc.get("answer", ""))).strip()
+    return str(doc.get("ground_truth", doc.get("answer", "")))
 
 
 def _kind(doc: dict[str, Any]) -> str:
     return str(doc.get("answer_type", "free form")).lower().replace("_", " ")
 
 
-def official_short_answer(response: str) -> str | None:
-    """`preprocess`: the "short answer" of the JSON between the first "{" and the last "}" (backslashes removed)."""
-    start, end = response.find("{"), response.rfind("}")
-    if start < 0 or end < start:
-        return None
+def _plain(text: str) -> str:
+    """Unicode minus signs as "-", exotic spaces as " ", zero-width characters dropped (C-speed replaces)."""
+    for char, replacement in _UNICODE:
+        if char in text:
+            text = text.replace(char, replacement)
+    return text
+
+
+def _json_depth_ok(text: str) -> bool:
+    """Whether `text`'s bracket nesting (outside JSON strings) stays within `MAX_JSON_DEPTH`; linear, C-speed."""
+    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
+        return True
+    brackets = _NON_BRACKET.sub("", _JSON_STRING.sub('""', text))
+    return max(accumulate(map(_STEP.__getitem__, brackets)), default=0) <= MAX_JSON_DEPTH
+
+
+def _loads(text: str, strict: bool = True, depth_checked: bool = False) -> tuple[Any, str | None]:
+    """`json.loads(text)` within the depth bound: (value, None), or (None, the flag saying why not)."""
+    if not depth_checked and not _json_depth_ok(text):
+        return None, "json_too_deep"
     try:
-        value = json.loads(response[start : end + 1].replace("\\", ""), strict=False)
-    except json.JSONDecodeError:
+        return json.loads(text, strict=strict), None
+    except (ValueError, RecursionError):  # JSONDecodeError, the int-digits limit; recursion only as a safety net
+        return None, "invalid_json"
+
+
+def official_short_answer(response: str) -> tuple[str | None, list[str]]:
+    """The official script's `str(json.loads(reply).get("short answer"))`, the sentinel "wait for check" when the
+    reply is not JSON, `None` when it is JSON but not an object (the official script crashes); plus flags."""
+    value, flag = _loads(response)
+    if flag:
+        return SENTINEL, [flag]
+    if not isinstance(value, dict):
+        return None, ["not_json_object"]
+    return str(value.get("short answer")), []
+
+
+def official_correct(answer: str, gold: str, answer_type: str) -> bool:
+    """The official grading of one short answer (see the module docstring); never raises."""
+    try:
+        if answer_type == "float":
+            if not answer.isdigit():
+                token = answer.split(" ")[0]
+                return abs(_transfer(token) - float(gold)) <= TOLERANCE
+            return abs(float(answer) - float(gold)) <= TOLERANCE
+        if answer_type == "multiple choice":
+            return answer == gold if len(answer) == 1 else gold in answer[0:3]
+        return gold in answer
+    except (ValueError, OverflowError):
+        return False
+
+
+def _transfer(token: str) -> float:
+    """The official `transfer`: "xπ" → float(x)·π (everything after the first π ignored), else float(token)."""
+    if "π" in token:
+        return float(token.split("π")[0]) * math.pi
+    return float(token)
+
+
+# ---------------------------------------------------------------------------------------------- strict mode
+
+
+def strict_span(response: str) -> str | None:
+    """The stated answer: the JSON "short answer" (parsed, or read from malformed JSON), else the last `\\boxed{}`,
+    `<answer>` tag or "answer is/:" marker, else a reply of at most 30 characters itself; `None` when none."""
+    text = _plain(response)
+    for candidate in _json_candidates(text) if _json_depth_ok(text) else ():
+        value, _ = _loads(candidate, strict=False, depth_checked=True)
+        answer = _find_short_answer(value)
+        if answer is not None:
+            return answer
+    matches = list(_SHORT_KEY.finditer(text))
+    if matches:
+        double, single, bare = matches[-1].groups()
+        raw = double if double is not None else single if single is not None else bare.strip().strip("\"'")
+        value, _ = _loads(f'"{raw}"') if double is not None else (None, None)
+        if isinstance(value, str) and not any(ord(char) < 32 for char in value):  # "\frac" is no form feed
+            return value
+        return raw.replace('\\"', '"')
+    return _final_span(text)
+
+
+def _json_candidates(text: str) -> list[str]:
+    start, end = text.find("{"), text.rfind("}")
+    fenced = [m.group(1) for m in _FENCE.finditer(text)][-1:] if "```" in text else []
+    return [text.strip(), *fenced, *([text[start : end + 1]] if 0 <= start < end else [])]
+
+
+def _find_short_answer(value: Any, depth: int = 0) -> str | None:
+    """The "short answer" (or "answer") of a parsed object, also inside a one-element list or a nested object."""
+    if isinstance(value, str) and depth == 0:  # the whole reply is one JSON string
+        return value
+    if isinstance(value, list) and len(value) == 1 and depth < 3:
+        return _find_short_answer(value[0], depth + 1) if isinstance(value[0], (dict, list)) else _scalar(value[0])
+    if not isinstance(value, dict):
         return None
-    answer = value.get("short answer") if isinstance(value, dict) else None
-    return None if answer is None else str(answer)
+    keys = {re.sub(r"[\s_]", "", str(k)).lower(): v for k, v in value.items()}
+    for key in ("shortanswer", "finalanswer", "answer"):
+        found = _scalar(keys[key]) if key in keys else None
+        if found is None and key in keys and isinstance(keys[key], list) and len(keys[key]) == 1:
+            found = _scalar(keys[key][0])
+        if found is not None:
+            return found
+    for inner in value.values() if depth < 3 else ():
+        found = _find_short_answer(inner, depth + 1) if isinstance(inner, (dict, list)) else None
+        if found is not None:
+            return found
+    return None
 
 
-def official_parse(answer: str, kind: str) -> str | float | None:
-    """`parse_answer`: a float, an upper-case letter or the string itself; `None` when it does not parse."""
-    answer = answer.strip()
-    if kind == "float":
-        token = answer.split()[0] if answer.split() else ""
-        try:
-            if "π" in token:
-                factor = token.replace("π", "")
-                return float(factor or 1) * math.pi
-            return float(token)
-        except ValueError:
+def _scalar(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value) if isinstance(value, (str, int, float)) else None
+
+
+def _last_boxed(text: str) -> str | None:
+    """The content of the last `\\boxed{...}`, braces matched, when it closes within `MAX_SPAN_CHARS`."""
+    start = text.rfind("\\boxed")
+    brace = text.find("{", start) if start >= 0 else -1
+    if brace < 0:
+        return None
+    depth = 0
+    for match in _BRACES.finditer(text, brace, brace + MAX_SPAN_CHARS + 2):
+        depth += 1 if match.group() == "{" else -1
+        if depth == 0:
+            return text[brace + 1 : match.start()].strip()
+    return None
+
+
+def _final_span(text: str) -> str | None:
+    boxed = _last_boxed(text)
+    if boxed is not None:
+        return boxed
+    open_tag = text.lower().rfind("<answer>")
+    if open_tag >= 0:
+        close = text.lower().find("</answer>", open_tag)
+        if close >= 0:
+            return text[open_tag + 8 : close].strip()
+    marker = None
+    for marker in _MARKER.finditer(text) if "answer" in text.lower() else ():  # noqa: B007 - the last is wanted
+        pass
+    if marker is not None:
+        tail = text[marker.end() :].strip()
+        line = tail.splitlines()[0].strip() if tail else ""
+        return line.rstrip(".").strip() or None
+    stripped = text.strip()
+    return stripped if 0 < len(stripped) <= 30 else None
+
+
+def _clean(text: str) -> str:
+    text = _plain(text)
+    text = _WRAPPER.sub(r"\1", text)
+    for token, replacement in _LATEX:
+        text = text.replace(token, replacement)
+    text = re.sub(r"(?<![A-Za-z])pi(?![A-Za-z])", "π", text)
+    return text.strip().strip("*`").strip().rstrip(".").strip()
+
+
+def strict_number(text: str) -> float | None:
+    """A finite number stated as `6.283`, `-9` (also with U+2212), `2π`, `2π/3`, `\\frac{2\\pi}{3}`, `1/12`,
+    `3√3`, with words or units around it and "x = … ≈ …" prefixes; `None` otherwise (never `eval`, never raises)."""
+    text = _clean(text)
+    text = _FRAC.sub(r"\1/\2", text)
+    text = _SQRT.sub(r"√\1", text).replace("{", "").replace("}", "")
+    text = re.split(r"[=≈]", text)[-1] if ("=" in text or "≈" in text) else text
+    text = text.replace(",", "") if re.fullmatch(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?", text.strip()) else text
+    core = text.strip(_EDGE).rstrip(".").strip(_EDGE)
+    match = _VALUE.fullmatch(core)
+    if match and any(match.group(k) for k in (2, 3, 4)):
+        return _value(match.groups())
+    numbers = _ANY_NUMBER.findall(core)
+    if len(numbers) == 1 and "π" not in core and "√" not in core and "/" not in core:
+        return _finite(float(numbers[0]))
+    return None
+
+
+def _value(groups: tuple[str | None, ...]) -> float | None:
+    sign, coef, pi, root, denom, denom_pi, denom_root = groups
+    value = float(coef or 1) * (math.pi if pi else 1.0) * (math.sqrt(float(root)) if root else 1.0)
+    if denom is not None:
+        divisor = float(denom) * (math.pi if denom_pi else 1.0) * (math.sqrt(float(denom_root)) if denom_root else 1)
+        if divisor == 0 or not math.isfinite(divisor):
             return None
+        value /= divisor
+    return _finite(-value if sign == "-" else value)
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def _number_list(text: str) -> list[float] | None:
+    """`(3.000, 1.000)`, `[1, 6, 2]`, `1, 6, 2` or one number as a list of floats; `None` otherwise."""
+    inner = text.strip().strip("()[]{} ")
+    parts = inner.split(",") if inner else []
+    values = [strict_number(part) if re.fullmatch(r"\s*[-+]?[\d.]+\s*", part) else None for part in parts]
+    return None if not values or None in values else values  # type: ignore[return-value]
+
+
+def _norm_text(text: str) -> str:
+    return re.sub(r"\s+", "", _clean(text)).strip("\"'").lower()
+
+
+def strict_text_equal(answer: str, gold: str) -> bool:
+    """Free-form equality: numbers and number tuples within the tolerance, else normalised text equality
+    (LaTeX wrappers, whitespace, case, trailing dot, Unicode minus)."""
+    gold_numbers = _number_list(_clean(gold))
+    if gold_numbers is not None and len(gold_numbers) == 1:
+        value = strict_number(answer)
+        return value is not None and abs(value - gold_numbers[0]) <= TOLERANCE
+    if gold_numbers is not None:
+        numbers = _number_list(_clean(answer))
+        return (
+            numbers is not None
+            and len(numbers) == len(gold_numbers)
+            and all(abs(a - b) <= TOLERANCE for a, b in zip(numbers, gold_numbers))
+        )
+    return _norm_text(answer) == _norm_text(gold)
+
+
+def _strict_correct(span: str, gold: str, kind: str) -> tuple[bool, str | None]:
     if kind == "multiple choice":
-        if len(answer) == 1:
-            return answer.upper()
-        letters = [c for c in "ABCDE" if c in answer]
-        return letters[0] if len(letters) == 1 else None
-    return answer
-
-
-def official_correct(pred: str | float, gold: str, kind: str) -> bool:
+        letter = choice_letter(_clean(span), 5)
+        return letter == gold.strip().upper(), letter
     if kind == "float":
-        gold_value = parse_number(gold)
-        return isinstance(pred, float) and gold_value is not None and abs(pred - gold_value) <= 1e-3
-    if kind == "multiple choice":
-        return pred == gold or gold in str(pred)[:3].upper()
-    return str(pred).lower() in gold.lower()
+        value, gold_value = strict_number(span), strict_number(gold)
+        ok = value is not None and gold_value is not None and abs(value - gold_value) <= TOLERANCE
+        return ok, None if value is None else f"{value:g}"
+    return strict_text_equal(span, gold), _norm_text(span)
 
 
 class DynaMathScorer(Scorer):
@@ -92,13 +344,17 @@ class DynaMathScorer(Scorer):
     name = "dynamath"
     breakdown: ClassVar[tuple[str, ...]] = ("subject", "knowledge_level")
     STRICT_CHANGES: ClassVar[tuple[str, ...]] = (
-        "The answer is the JSON 'short answer' when present, else the final answer (`\\boxed{}`, 'Answer:'); a "
-        "response with neither is a miss (`no_answer`) rather than a parse of the whole text or an LLM reformat.",
-        "Multiple choice: one option letter, not 'the gold letter appears among the first three characters'.",
-        "Free form: normalised equality, not 'the prediction is a substring of the gold' (so '2' no longer matches "
-        "'12' and an empty answer no longer matches everything).",
-        "Floats: numbers written with units, percent, thousands separators or as fractions are read (tolerance 1e-3 "
-        "kept).",
+        "The answer is the JSON 'short answer' also when the JSON is wrapped in text or a code fence, uses single "
+        "quotes, unescaped LaTeX backslashes or nests the object; else the final answer (`\\boxed{}`, `<answer>`, "
+        "'answer is'); a reply with none is a miss (`no_answer`), never the sentinel 'wait for check' graded as "
+        "an answer.",
+        "Multiple choice: exactly one option letter ('b', '(B)', 'Option B', 'The answer is B'), not 'the gold "
+        "letter among the first three characters' (so 'Blah' and 'B or C' no longer match B).",
+        "Free form (text/int/single answer): normalised equality (case, spaces, LaTeX, trailing dot), numbers and "
+        "number tuples within 1e-3, not 'the gold is a substring of the answer' (so '7430' no longer matches "
+        "'743' and 'Mayday' no longer matches 'May').",
+        "Floats: U+2212 minus keeps its sign ('\u22129' is -9, never 9); 'π', '2π/3', '\\frac{2\\pi}{3}', '1/12', "
+        "'3√3', thousands separators, units and 'x = … ≈ …' are read (tolerance 1e-3 kept).",
     )
 
     def prompt(self, doc: dict[str, Any]) -> str:
@@ -106,29 +362,31 @@ class DynaMathScorer(Scorer):
 
     def score(self, response: str, doc: dict[str, Any], mode: str = "strict") -> Verdict:
         self.check_mode(mode)
-        gold, kind = _gold(doc), _kind(doc)
+        if len(response) > MAX_CHARS:
+            return Verdict(False, None, [OVER_BOUND])
+        gold = _gold(doc)
         if mode == "official":
-            short = official_short_answer(response)
-            pred = official_parse(short, kind) if short is not None else None
-            if pred is None:
-                pred = official_parse(response, kind)
-            if pred is None:
-                return Verdict(False, None, ["needs_judge"])
-            return Verdict(official_correct(pred, gold, kind), str(pred))
-        span = official_short_answer(response) or final_answer_span(response)
-        if span is None and len(response.strip()) <= 30:
-            span = response.strip()
-        if not span:
+            answer, flags = official_short_answer(response)
+            if answer is None:
+                return Verdict(False, None, flags)
+            return Verdict(official_correct(answer, gold, str(doc.get("answer_type", ""))), answer, flags)
+        span = strict_span(response)
+        if not span or not span.strip():
             return Verdict(False, None, ["no_answer"])
-        if kind == "multiple choice":
-            letter = choice_letter(span, 5)
-            return Verdict(letter == gold.upper(), letter, [] if letter else ["no_answer"])
-        if kind == "float":
-            value, gold_value = pi_number(span), parse_number(gold)
-            ok = value is not None and gold_value is not None and abs(value - gold_value) <= 1e-3
-            return Verdict(ok, None if value is None else f"{value:g}")
-        norm = _norm(span)
-        return Verdict(norm == _norm(gold), norm)
+        candidates = [span]
+        inner = _final_span(span) if _MARKER.search(span) else None  # "The answer is B" as the short answer
+        if inner and inner != span:
+            candidates.append(inner)
+        correct, extracted, flags = False, None, []
+        for candidate in candidates:
+            if len(candidate) > MAX_SPAN_CHARS:
+                flags = [OVER_BOUND]
+                continue
+            correct, extracted = _strict_correct(candidate, gold, _kind(doc))
+            flags = [] if extracted else ["no_answer"]
+            if correct:
+                break
+        return Verdict(correct, extracted, flags)
 
     def aggregate(self, docs: Sequence[dict[str, Any]], verdicts: Sequence[Verdict]) -> dict[str, Any]:
         result = accuracy_table(docs, verdicts, self.breakdown)
@@ -141,17 +399,11 @@ class DynaMathScorer(Scorer):
         return result
 
 
-def pi_number(text: str) -> float | None:
-    """A number, also written as a multiple of pi ("2π", "2\\pi", "π")."""
-    if "π" not in text and "\\pi" not in text:
-        return parse_number(text)
-    factor = text.replace("π", "").replace("\\pi", "").strip()
-    value = parse_number(factor) if factor else 1.0
-    return None if value is None else value * math.pi
-
-
-def _norm(text: str) -> str:
-    return re.sub(r"\s+", " ", clean_latex(text)).strip().lower()
-
-
-__all__ = ["DynaMathScorer", "official_correct", "official_parse", "official_short_answer"]
+__all__ = [
+    "DynaMathScorer",
+    "official_correct",
+    "official_short_answer",
+    "strict_number",
+    "strict_span",
+    "strict_text_equal",
+]
