@@ -1,18 +1,11 @@
-"""MATH-Vision (`MathLLMs/MathVision`): official MATH-V rules vs a strict rule-based mode.
+"""MATH-Vision (`MathLLMs/MathVision`): the official MATH-V verdict vs a strict rule-based mode.
 
-Official (`mathllm/MATH-V` `evaluation/utils.py` / `evaluate.py`, ported by lmms-eval's
-`tasks/mathvision/utils.py::mathvision_process_results`):
-1. a response ending in " C." / " (C)." or starting with "C\\n" / "(C)\\n" / "(C) C\\n" answers C;
-2. a number after the last "is " is taken;
-3. with no box, the text after the last "the (final|correct) answer is" / "the answer should be" (first line,
-   before ". ") is taken; with several boxes only the last counts;
-4. `find_math_answer`: last `\\boxed{...}`, the part after the last "=" / "\\approx", spaces, `\\text`, units,
-   degrees stripped, then MATH's `_strip_string` (`\\dfrac`→`\\frac`, "0.5"→`\\frac{1}{2}`, "a/b"→`\\frac{a}{b}`...);
-5. `is_equal(gold, pred)`: lower-cased equality, then tuples element-wise, then both evaluated and rounded to 2
-   decimals; correct if the prediction equals the gold letter or the gold option's text.
-The official code evaluates with `eval(latex2sympy(...))`; here a whitelisted LaTeX-to-arithmetic translation is
-evaluated by sympy instead (no `eval` of model text). Expressions latex2sympy would understand and ours does not
-(matrices, symbols) compare as strings only.
+`official` is MATH-V's own `evaluation/evaluate.py` + `utils.py` (see `mathvision_official`), checked against the
+official code on an adversarial set (tests/eval/scorers/fixtures/mathvision_official.json). Its comparison calls
+latex2sympy; install it with ``pip install "mmreason[latex]"`` (`latex2sympy2==1.9.1`, which pins
+`antlr4-python3-runtime==4.7.2`). Without it, a comparison that needs latex2sympy is flagged `needs_latex2sympy`
+(scored as a miss) instead of guessed. Anything too large to evaluate in bounded time (``2^{2^{40}}``) is a miss
+flagged `over_bound`; no response can raise or stall the scorer.
 """
 
 from __future__ import annotations
@@ -24,15 +17,19 @@ from typing import Any, ClassVar
 
 from .base import Scorer, Verdict
 from .extract import LETTERS, choice_letter, clean_latex, final_answer_span, numbers_equal, parse_number
+from .mathvision_latex import OverBound, arith_eval
+from .mathvision_official import find_math_answer, official_equal, official_extract
 
-_FLAGS = ("the final answer is", "the answer is", "the correct answer is", "the answer should be")
 _UNITS = re.compile(r"(?:\^\{?\\circ\}?|°|\\%|%|m\^\{?[23]\}?|cm\^\{?[23]\}?|\b(?:km|cm|mm|m|units?)\b)")
-_SAFE = re.compile(r"^[0-9+\-*/().,\s]*$")
-_PLAIN_NUMBER = re.compile(r"\s*-?(?:\d+\.?\d*|\.\d+)\s*")
+_SAFE = re.compile(r"[0-9+\-*/().,\s]*")
+_PLAIN_NUMBER = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+_IMPLICIT = re.compile(r"(?<=[0-9)])(?=[(sp])")
+_MINUS = str.maketrans({"\u2212": "-", "\ufe63": "-", "\uff0d": "-", "~": " "})
+MAX_STRICT_CHARS = 200
 
 
 def _strip_string(text: str) -> str:
-    """MATH's answer normalisation, as MATH-V applies it."""
+    """MATH's answer normalisation (strict mode's variant: fractions always fixed)."""
     text = text.replace("\n", "").replace("\\!", "").replace("\\\\", "\\")
     text = text.replace("tfrac", "frac").replace("dfrac", "frac").replace("\\left", "").replace("\\right", "")
     text = text.replace("^{\\circ}", "").replace("^\\circ", "").replace("\\$", "").replace("\\%", "").replace("%", "")
@@ -50,82 +47,29 @@ def _strip_string(text: str) -> str:
     return f"\\frac{{{match.group(1)}}}{{{match.group(2)}}}" if match else text
 
 
-def find_math_answer(text: str) -> str:
-    """MATH-V's `find_math_answer`: the last box (or the text), after the last "=", units and spaces removed."""
-    text = text.lower()
-    boxes = re.findall(r"oxed\{(.*)\}", text, flags=re.DOTALL)
-    if boxes:
-        text = boxes[-1]
-        depth, cut = 0, len(text)
-        for index, char in enumerate(text):
-            depth += {"{": 1, "}": -1}.get(char, 0)
-            if depth < 0:
-                cut = index
-                break
-        text = text[:cut]
-    text = re.split(r"=|\\approx", text)[-1]
-    text = text.replace("\\,", "").replace("\\;", "")
-    text = re.sub(r"\\(?:text|mbox)\{([^{}]*)\}", r"\1", text)
-    text = _UNITS.sub("", text).replace("∞", "\\infty").replace("bmatrix", "pmatrix").strip()
-    return _strip_string(text)
-
-
-def official_extract(response: str) -> str:
-    """MATH-V's per-response answer extraction (steps 1-5 above)."""
-    for letter in "ABCDE":
-        if response.endswith((f" {letter}.", f" ({letter}).")) or response.startswith(
-            (f"{letter}\n", f"({letter})\n", f"({letter}) {letter}\n")
-        ):
-            return letter
-    tail = response.split("is ")[-1].rstrip(".")
-    if parse_number(tail) is not None and re.fullmatch(r"\s*-?[\d.]+\s*", tail):
-        return tail.strip()
-    if "oxed{" not in response:
-        for flag in (*_FLAGS, *(flag.capitalize() for flag in _FLAGS)):
-            if flag in response:
-                response = response.split(flag)[-1].split("\n")[0].split(". ")[0]
-                break
-    elif response.count("oxed{") > 1:
-        response = "\\boxed{" + response.split("oxed{")[-1]
-    answer = find_math_answer(response)
-    answer = re.sub(r"^\(([a-z])\)$", r"\1", answer)
-    answer = re.sub(r"^\{([a-z])\}$", r"\1", answer)
-    return answer.rstrip(".").lstrip(":").strip()
-
-
 @lru_cache(maxsize=1 << 16)
 def latex_value(text: str) -> float | None:
-    """Numeric value of simple LaTeX arithmetic (`\\frac`, `\\sqrt`, `\\pi`, `^`, `\\cdot`), else `None`."""
+    """Numeric value of simple LaTeX arithmetic (`\\frac`, `\\sqrt`, `\\pi`, `^`, `\\cdot`, implicit products such as
+    `2\\sqrt{3}`), else `None`; evaluated by the bounded `arith_eval`, never `eval` (`OverBound` if too large)."""
+    text = text.strip()
+    if len(text) > MAX_STRICT_CHARS:
+        return None
     if _PLAIN_NUMBER.fullmatch(text):
         return float(text)
     text = text.replace("\\pi", "(pi)").replace("π", "(pi)").replace("\\cdot", "*").replace("\\times", "*")
     for _ in range(4):
         text = re.sub(r"\\frac\{([^{}]*)\}\{([^{}]*)\}", r"((\1)/(\2))", text)
         text = re.sub(r"\\sqrt\{([^{}]*)\}", r"sqrt(\1)", text)
-    text = text.replace("^", "**").replace("{", "(").replace("}", ")")
-    if len(text) > 80 or not _SAFE.match(text.replace("sqrt", "").replace("pi", "")):
+    text = _IMPLICIT.sub("*", text.replace("^", "**").replace("{", "(").replace("}", ")"))
+    if not _SAFE.fullmatch(text.replace("sqrt", "").replace("pi", "")):
         return None
     try:
-        import sympy
-
-        value = float(sympy.sympify(text, rational=False).evalf())
-    except (TypeError, ValueError, SyntaxError, ZeroDivisionError, AttributeError, sympy.SympifyError):
+        value = float(arith_eval(text))
+    except OverBound:
+        raise
+    except Exception:
         return None
     return value if math.isfinite(value) else None
-
-
-def official_equal(gold: str, pred: str) -> bool:
-    """MATH-V's `is_equal`: lower-cased equality, tuples element-wise, then values rounded to 2 decimals."""
-    gold, pred = str(gold).lower().strip(), str(pred).lower().strip()
-    if not gold or not pred:
-        return False
-    if gold == pred:
-        return True
-    if gold.startswith("(") and pred.startswith("(") and "," in gold:
-        golds, preds = gold.strip("()").split(","), pred.strip("()").split(",")
-        return len(golds) == len(preds) and all(official_equal(g, p) for g, p in zip(golds, preds))
-    a, b = latex_value(gold), latex_value(pred)
-    return a is not None and b is not None and round(a, 2) == round(b, 2)
 
 
 class MathVisionScorer(Scorer):
@@ -141,6 +85,7 @@ class MathVisionScorer(Scorer):
         "(`no_answer`), never the first letter found.",
         "Numbers are compared by value with a relative tolerance of 1e-6 instead of after rounding both to 2 decimals "
         "(so 3.14 is not pi, and 0.333 is not 1/3).",
+        "The minus sign U+2212 reads as '-', `~` as a space, and a short answer after `</think>` is the answer.",
         "Units, degrees, percent, thousands separators and `\\frac`/`\\dfrac` are normalised before comparing; model "
         "text is never passed to `eval`.",
     )
@@ -157,9 +102,10 @@ class MathVisionScorer(Scorer):
         gold, options = str(doc["answer"]).strip(), list(doc.get("options") or [])
         gold_text = options[LETTERS.index(gold)] if options and gold in LETTERS[: len(options)] else None
         if mode == "official":
-            pred = official_extract(response)
-            correct = official_equal(gold, pred) or (gold_text is not None and official_equal(gold_text, pred))
-            return Verdict(correct, pred or None, [] if pred else ["no_answer"])
+            return _official_verdict(response, gold, gold_text or "")
+        response, gold = response.translate(_MINUS), gold.translate(_MINUS)
+        if "</think>" in response:
+            response = response.rsplit("</think>", 1)[1]
         span = final_answer_span(response)
         if span is None and len(response.strip()) <= 30:
             span = response.strip()
@@ -168,20 +114,42 @@ class MathVisionScorer(Scorer):
         if options:
             letter = choice_letter(span, len(options), options)
             return Verdict(letter == gold, letter, [] if letter else ["no_answer"])
-        return Verdict(strict_equal(gold, span), clean_latex(span))
+        if len(span) > MAX_STRICT_CHARS:
+            return Verdict(False, None, ["over_bound"])
+        if re.match(r"not\b", span, flags=re.IGNORECASE):  # "The answer is not 16."
+            return Verdict(False, None, ["no_answer"])
+        try:
+            return Verdict(strict_equal(gold, span), clean_latex(span))
+        except OverBound:
+            return Verdict(False, clean_latex(span), ["over_bound"])
+
+
+def _official_verdict(response: str, gold: str, gold_text: str) -> Verdict:
+    """`is_equal(gold letter or answer, pred) or is_equal(gold option text, pred)`, as MATH-V's `evaluate()`."""
+    pred = official_extract(response)
+    try:
+        first = official_equal(gold, pred)
+        second = False if first else official_equal(gold_text, pred)
+    except (OverBound, RecursionError, MemoryError):
+        return Verdict(False, pred or None, ["over_bound"])
+    if first or second:
+        return Verdict(True, pred)
+    flags = [] if pred else ["no_answer"]
+    return Verdict(False, pred or None, flags + (["needs_latex2sympy"] if None in (first, second) else []))
 
 
 def strict_equal(gold: str, pred: str) -> bool:
     """Value equality (tolerance 1e-6) for numbers and simple LaTeX, tuples element-wise, else normalised text."""
-    pred = re.split(r"=|\\approx", pred)[-1]
+    pred = re.split(r"=|\\approx", pred)[-1].replace("{,}", ",")
+    gold = gold.replace("{,}", ",")
     g, p = _strip_string(clean_latex(_UNITS.sub("", gold))), _strip_string(clean_latex(_UNITS.sub("", pred)))
     if g.lower() == p.lower():
         return True
-    if g.startswith("(") and "," in g:
+    if g.startswith("(") and "," in g and p.startswith("("):
         golds, preds = g.strip("()").split(","), p.strip("()").split(",")
         return len(golds) == len(preds) and all(strict_equal(a, b) for a, b in zip(golds, preds))
     a, b = latex_value(g), latex_value(p)
     return numbers_equal(parse_number(g) if a is None else a, parse_number(p) if b is None else b)
 
 
-__all__ = ["MathVisionScorer", "find_math_answer", "latex_value", "official_equal", "official_extract"]
+__all__ = ["MathVisionScorer", "find_math_answer", "latex_value", "official_equal", "official_extract", "strict_equal"]
