@@ -78,7 +78,8 @@ _SHORT_KEY = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _MARKER = re.compile(
-    r"\b(?:final answer|short answer|the answer|answer)\b\s*(?:is\b|should be\b|would be\b|[:=\uff1a])\s*",
+    r"\b(?:final answer|short answer|the answer|answer|correct option|correct choice)\b"
+    r"\s*(?:is\b|should be\b|would be\b|[:=\uff1a])\s*",
     re.IGNORECASE,
 )
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL | re.IGNORECASE)
@@ -94,6 +95,9 @@ _NUM = r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 _VALUE = re.compile(
     rf"([-+]?)\s*({_NUM})?\s*\*?\s*(π)?\s*\*?\s*(?:√\s*({_NUM}))?\s*(?:/\s*({_NUM})\s*\*?\s*(π)?\s*(?:√\s*({_NUM}))?)?"
 )
+_SCIENTIFIC = re.compile(r"(\d)\s*\*\s*10\s*\^\s*\{?\s*([-+]?\d+)\s*\}?")
+_UNIT_POWER = re.compile(r"(?<=[A-Za-z])\s*(?:\^\s*\{?\s*[23]\s*\}?|[²³])")
+_LEAD_LETTER = re.compile(r"\(?([A-E])\)?(?:\s*\(|\s+is\b|\s*[.:)]?\s*$)")
 _ANY_NUMBER = re.compile(rf"[-+]?{_NUM}")
 _EDGE = string.ascii_letters + " \t\n:~≈'\"*`"
 
@@ -246,7 +250,9 @@ def _final_span(text: str) -> str | None:
         if close >= 0:
             return text[open_tag + 8 : close].strip()
     marker = None
-    for marker in _MARKER.finditer(text) if "answer" in text.lower() else ():  # noqa: B007 - the last is wanted
+    lower = text.lower()
+    markers = _MARKER.finditer(text) if "answer" in lower or "option" in lower or "choice" in lower else ()
+    for marker in markers:  # noqa: B007 - the last one is wanted
         pass
     if marker is not None:
         tail = text[marker.end() :].strip()
@@ -268,9 +274,10 @@ def _clean(text: str) -> str:
 def strict_number(text: str) -> float | None:
     """A finite number stated as `6.283`, `-9` (also with U+2212), `2π`, `2π/3`, `\\frac{2\\pi}{3}`, `1/12`,
     `3√3`, with words or units around it and "x = … ≈ …" prefixes; `None` otherwise (never `eval`, never raises)."""
-    text = _clean(text)
+    text = _SQRT.sub(r"√\1", _clean(text))
     text = _FRAC.sub(r"\1/\2", text)
-    text = _SQRT.sub(r"√\1", text).replace("{", "").replace("}", "")
+    text = _SCIENTIFIC.sub(r"\1e\2", text)
+    text = _UNIT_POWER.sub("", text).replace("{", "").replace("}", "")
     text = re.split(r"[=≈]", text)[-1] if ("=" in text or "≈" in text) else text
     text = text.replace(",", "") if re.fullmatch(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?", text.strip()) else text
     core = text.strip(_EDGE).rstrip(".").strip(_EDGE)
@@ -329,7 +336,9 @@ def strict_text_equal(answer: str, gold: str) -> bool:
 
 def _strict_correct(span: str, gold: str, kind: str) -> tuple[bool, str | None]:
     if kind == "multiple choice":
-        letter = choice_letter(_clean(span), 5)
+        text = _clean(span)
+        lead = _LEAD_LETTER.match(text)  # "B (the second graph)", "B is correct"
+        letter = choice_letter(text, 5) or (lead.group(1) if lead else None)
         return letter == gold.strip().upper(), letter
     if kind == "float":
         value, gold_value = strict_number(span), strict_number(gold)
@@ -348,13 +357,15 @@ class DynaMathScorer(Scorer):
         "quotes, unescaped LaTeX backslashes or nests the object; else the final answer (`\\boxed{}`, `<answer>`, "
         "'answer is'); a reply with none is a miss (`no_answer`), never the sentinel 'wait for check' graded as "
         "an answer.",
-        "Multiple choice: exactly one option letter ('b', '(B)', 'Option B', 'The answer is B'), not 'the gold "
-        "letter among the first three characters' (so 'Blah' and 'B or C' no longer match B).",
+        "Multiple choice: exactly one option letter ('b', '(B)', 'Option B', 'B (the second graph)', 'The correct "
+        "option is B'), not 'the gold letter among the first three characters' (so 'Blah' and 'B or C' no longer "
+        "match B).",
         "Free form (text/int/single answer): normalised equality (case, spaces, LaTeX, trailing dot), numbers and "
         "number tuples within 1e-3, not 'the gold is a substring of the answer' (so '7430' no longer matches "
         "'743' and 'Mayday' no longer matches 'May').",
         "Floats: U+2212 minus keeps its sign ('\u22129' is -9, never 9); 'π', '2π/3', '\\frac{2\\pi}{3}', '1/12', "
-        "'3√3', thousands separators, units and 'x = … ≈ …' are read (tolerance 1e-3 kept).",
+        "'3√3', '1.5 \u00d7 10^3', thousands separators, units ('cm^2', '°') and 'x = … ≈ …' are read (tolerance 1e-3 "
+        "kept).",
     )
 
     def prompt(self, doc: dict[str, Any]) -> str:
@@ -362,6 +373,7 @@ class DynaMathScorer(Scorer):
 
     def score(self, response: str, doc: dict[str, Any], mode: str = "strict") -> Verdict:
         self.check_mode(mode)
+        response = response if isinstance(response, str) else ""  # a failed generation's None
         if len(response) > MAX_CHARS:
             return Verdict(False, None, [OVER_BOUND])
         gold = _gold(doc)
