@@ -1,4 +1,10 @@
-"""Shared fixtures: tiny offline models and deterministic images; the suite's own `datasets` cache."""
+"""Shared fixtures: tiny offline models and deterministic images; the suite's own caches.
+
+The suite never reads or writes the user's caches: before anything is imported, every cache location the stack
+reads (`HF_HOME` and each Hugging Face cache under it, `XDG_CACHE_HOME`, matplotlib's, torch's) points into one
+temporary folder, which subprocesses inherit and which is removed at the end. The user's real cache folders are
+listed (names, sizes, mtimes) when the session starts and again when it ends; any difference fails the session.
+"""
 
 import os
 import shutil
@@ -10,21 +16,94 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-# A fresh `datasets` cache for the whole session (subprocesses inherit it), set before `datasets` is imported, so a
-# warm cache on the machine can neither hide nor cause a failure.
-DATASETS_CACHE = Path(tempfile.mkdtemp(prefix="mmreason-tests-hf-datasets-"))
-os.environ["HF_DATASETS_CACHE"] = str(DATASETS_CACHE)
+
+
+def _user_cache_dirs() -> list[Path]:
+    """The cache folders the stack would use for this user, read from the environment as the session found it."""
+    xdg = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    hf_home = Path(os.environ.get("HF_HOME") or xdg / "huggingface")
+    named = [os.environ.get(name) for name in (*HF_CACHE_VARIABLES, "MPLCONFIGDIR", "TORCH_HOME")]
+    dirs = [hf_home, xdg / "huggingface", xdg / "matplotlib", xdg / "torch", *(Path(p) for p in named if p)]
+    return sorted(set(dirs))
+
+
+def snapshot(folders: list[Path], limit: int = 50_000) -> dict[str, tuple[int, int] | None]:
+    """`{path: (size, mtime_ns)}` of every file and folder under `folders` (`None` for a folder that is absent)."""
+    listing: dict[str, tuple[int, int] | None] = {}
+    for folder in folders:
+        if not folder.exists():
+            listing[str(folder)] = None
+            continue
+        for root, dirs, files in os.walk(folder):
+            for name in (".", *dirs, *files):
+                path = os.path.join(root, name)
+                try:
+                    stat = os.lstat(path)
+                except OSError:
+                    continue
+                listing[os.path.normpath(path)] = (stat.st_size, stat.st_mtime_ns)
+            if len(listing) > limit:
+                break
+    return listing
+
+
+HF_CACHE_VARIABLES = (
+    "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "HF_DATASETS_CACHE", "HF_MODULES_CACHE", "HF_XET_CACHE",
+    "HF_ASSETS_CACHE", "HF_EVALUATE_CACHE", "HF_METRICS_CACHE",
+)  # fmt: skip
+USER_CACHE_DIRS = _user_cache_dirs()
+USER_CACHES_BEFORE = snapshot(USER_CACHE_DIRS)
+
+# One temporary root for every cache of the session, set before `datasets`, `huggingface_hub`, `transformers` or
+# matplotlib are imported (they resolve their cache paths at import).
+CACHE_ROOT = Path(tempfile.mkdtemp(prefix="mmreason-tests-cache-"))
+HF_HOME = CACHE_ROOT / "huggingface"
+DATASETS_CACHE = HF_HOME / "mmreason-tests-hf-datasets-cache"  # the name tests/data/test_prepare_rerun.py checks
+CACHE_ENV = {
+    "HF_HOME": HF_HOME,
+    "HF_HUB_CACHE": HF_HOME / "hub",
+    "HUGGINGFACE_HUB_CACHE": HF_HOME / "hub",
+    "HF_DATASETS_CACHE": DATASETS_CACHE,
+    "HF_MODULES_CACHE": HF_HOME / "modules",
+    "HF_XET_CACHE": HF_HOME / "xet",
+    "HF_ASSETS_CACHE": HF_HOME / "assets",
+    "HF_EVALUATE_CACHE": HF_HOME / "evaluate",
+    "HF_METRICS_CACHE": HF_HOME / "metrics",
+    "HF_TOKEN_PATH": HF_HOME / "token",
+    "XDG_CACHE_HOME": CACHE_ROOT / "xdg",
+    "MPLCONFIGDIR": CACHE_ROOT / "matplotlib",
+    "TORCH_HOME": CACHE_ROOT / "torch",
+    "TORCHINDUCTOR_CACHE_DIR": CACHE_ROOT / "torchinductor",
+    "TRITON_CACHE_DIR": CACHE_ROOT / "triton",
+}
+os.environ.update({name: str(path) for name, path in CACHE_ENV.items()})
 if "datasets" in sys.modules:  # imported by a plugin before this file: point its resolved default there too
     sys.modules["datasets"].config.HF_DATASETS_CACHE = DATASETS_CACHE
+if "huggingface_hub" in sys.modules:
+    sys.modules["huggingface_hub"].constants.HF_HUB_CACHE = str(CACHE_ENV["HF_HUB_CACHE"])
 
 from mmreason.testing import build_tiny, make_image  # noqa: E402 (after the cache is set)
 
 
 @pytest.fixture(scope="session", autouse=True)
+def user_caches_untouched():
+    """Fails the session if any of the user's cache folders changed while it ran; removes the session's caches."""
+    yield USER_CACHE_DIRS
+    shutil.rmtree(CACHE_ROOT, ignore_errors=True)
+    after = snapshot(USER_CACHE_DIRS)
+    changed = sorted(path for path in {*USER_CACHES_BEFORE, *after} if USER_CACHES_BEFORE.get(path) != after.get(path))
+    if changed:
+        pytest.fail(
+            f"the user's caches changed while the test session ran (a process outside the suite writing there at "
+            f"the same time shows here too): {changed[:20]}",
+            pytrace=False,
+        )
+
+
+@pytest.fixture(scope="session")
 def datasets_cache():
-    """The session's `HF_DATASETS_CACHE` (removed at the end)."""
-    yield DATASETS_CACHE
-    shutil.rmtree(DATASETS_CACHE, ignore_errors=True)
+    """The session's `HF_DATASETS_CACHE` (under the session's cache root, removed at the end)."""
+    return DATASETS_CACHE
 
 
 @pytest.fixture(scope="session")
