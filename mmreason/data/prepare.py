@@ -289,6 +289,28 @@ def _dataset_info(folder: Path, state: SubsetState) -> DatasetInfo:
     return DatasetInfo(features=FEATURES, splits=splits, download_size=parquet_bytes, dataset_size=state.num_bytes)
 
 
+class TooManyDropsError(ValueError):
+    """A prepared subset kept no rows, or dropped more than the allowed fraction of its records."""
+
+
+def check_drops(states: dict[str, SubsetState], out: str | os.PathLike, max_drop_fraction: float = 0.5) -> None:
+    """Raise [`TooManyDropsError`] if any subset kept no rows or dropped more than `max_drop_fraction` of its
+    records, naming the per-reason counts and the subset's drop log (`out/prepare_logs/<subset>.drops.jsonl`)."""
+    problems = []
+    for name, state in states.items():
+        dropped = state.drops.total()
+        total = state.rows + dropped
+        if state.rows == 0 or dropped > max_drop_fraction * total:
+            log = Path(out) / LOG_DIR / f"{name}.drops.jsonl"
+            problems.append(
+                f"{name}: kept {state.rows} of {total} records, dropped {dropped} ({dropped / max(total, 1):.0%}, "
+                f"more than --max_drop_fraction {max_drop_fraction:g}) {dict(state.drops.most_common())}; "
+                f"every dropped record and why: {log}"
+            )
+    if problems:
+        raise TooManyDropsError("\n".join(problems))
+
+
 def prepare_corpus(
     corpus: str | CorpusSpec,
     source: str | os.PathLike,
@@ -321,7 +343,9 @@ __all__ = [
     "PrepareMismatchError",
     "ShardWriter",
     "SubsetState",
+    "TooManyDropsError",
     "WrittenShard",
+    "check_drops",
     "prepare_corpus",
     "prepare_subset",
     "write_card",
