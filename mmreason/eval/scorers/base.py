@@ -8,19 +8,35 @@ Modes:
 * `official`: reproduce the official evaluation script's verdict exactly, quirks included, so numbers compare
   with published tables. Where the official protocol calls a GPT judge or picks a random letter, the verdict says
   so in `flags` (`"needs_judge"`, `"random_guess"`) instead of guessing silently.
+* both modes are bounded: a scorer's time is linear in the response length and it never raises on any response;
+  a response past a bound (`MAX_RESPONSE_CHARS`, a final answer over `MAX_SPAN_CHARS`, a number over
+  `MAX_DIGITS` digits, an official edit-distance snap over `MAX_EDIT_CHARS`) is a miss flagged `"over_bound"`.
+  Decorate `score` with [`bounded`] to get that verdict from a raised [`BoundExceeded`].
 * `strict`: fix each documented quirk (no false positives; units, percent, LaTeX, fractions handled). Every
   difference from `official` is listed in the scorer's `STRICT_CHANGES`.
 """
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from functools import wraps
+from typing import Any, ClassVar, TypeVar
 
 MODES = ("official", "strict")
+#: flag of a response that exceeded one of the bounds below (scored as a miss)
+OVER_BOUND = "over_bound"
+#: longest response scored at all (about 250k tokens)
+MAX_RESPONSE_CHARS = 1_000_000
+#: longest final-answer span the strict modes compare
+MAX_SPAN_CHARS = 2_000
+#: longest run of digits read as a number (a float holds about 308)
+MAX_DIGITS = 300
+#: most characters an official edit-distance snap reads, summed over the choices (MathVista's Levenshtein)
+MAX_EDIT_CHARS = 20_000
 
 
 @dataclass
@@ -31,12 +47,49 @@ class Verdict:
         correct: the verdict.
         extracted: the answer read from the response, normalised as the mode compares it (`None`: nothing found).
         flags: what the protocol could not decide by rule: `"needs_judge"` (the official protocol would ask a GPT
-            judge here), `"random_guess"` (the official parser picked a random letter), `"no_answer"`.
+            judge here), `"random_guess"` (the official parser picked a random letter), `"no_answer"`,
+            `"over_bound"` (the response exceeded a scoring bound: a miss, see `MAX_RESPONSE_CHARS` and friends).
     """
 
     correct: bool
     extracted: str | None = None
     flags: list[str] = field(default_factory=list)
+
+
+_LONG_DIGITS = re.compile(rf"(?<!\d)\d{{{MAX_DIGITS + 1}}}")
+
+
+class BoundExceeded(ValueError):
+    """Raised inside a scorer when a response exceeds a bound; [`bounded`] turns it into an `"over_bound"` miss."""
+
+
+_Score = TypeVar("_Score", bound=Callable[..., Verdict])
+
+
+def bounded(score: _Score) -> _Score:
+    """Decorator of `Scorer.score(self, response, doc, mode)`: a non-string response is `""`, a response longer
+    than `MAX_RESPONSE_CHARS` or one that raises [`BoundExceeded`] is `Verdict(False, None, ["over_bound"])`."""
+
+    @wraps(score)
+    def wrapper(self: Any, response: Any, doc: dict[str, Any], mode: str = "strict") -> Verdict:
+        self.check_mode(mode)
+        response = response if isinstance(response, str) else ""
+        if len(response) > MAX_RESPONSE_CHARS:
+            return Verdict(False, None, [OVER_BOUND])
+        try:
+            return score(self, response, doc, mode)
+        except BoundExceeded:
+            return Verdict(False, None, [OVER_BOUND])
+
+    return wrapper  # type: ignore[return-value]
+
+
+def check_span(span: str | None) -> str | None:
+    """`span`, or raise [`BoundExceeded`] when it is longer than `MAX_SPAN_CHARS` or holds a run of more than
+    `MAX_DIGITS` digits (a number no float holds)."""
+    if span is not None and (len(span) > MAX_SPAN_CHARS or _LONG_DIGITS.search(span)):
+        raise BoundExceeded(f"final answer of {len(span)} characters")
+    return span
 
 
 class Scorer(ABC):
@@ -106,4 +159,7 @@ def _count(items: Iterable[str]) -> dict[str, int]:
     return counts
 
 
-__all__ = ["MODES", "Scorer", "Verdict", "accuracy_table"]
+__all__ = [
+    "MAX_DIGITS", "MAX_EDIT_CHARS", "MAX_RESPONSE_CHARS", "MAX_SPAN_CHARS", "MODES", "OVER_BOUND", "BoundExceeded",
+    "Scorer", "Verdict", "accuracy_table", "bounded", "check_span",
+]  # fmt: skip

@@ -1,6 +1,7 @@
 """Shared answer extraction for the `strict` modes: final-answer spans, choice letters, numbers.
 
-Only what several benchmarks need lives here; each benchmark's official quirks stay in its own module.
+Only what several benchmarks need lives here; each benchmark's official quirks stay in its own module. Every helper
+runs in time linear in its input (no regex here backtracks quadratically) and never raises on any text.
 """
 
 from __future__ import annotations
@@ -8,6 +9,8 @@ from __future__ import annotations
 import math
 import re
 from fractions import Fraction
+
+from .base import MAX_SPAN_CHARS
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -22,6 +25,10 @@ _THOUSANDS = re.compile(r"(?<![\d.])(\d{1,3}(?:,\d{3})+)(?![\d,])")
 _NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
 _LATEX_FRAC = re.compile(r"\\[dt]?frac\s*\{\s*([^{}]+?)\s*\}\s*\{\s*([^{}]+?)\s*\}")
 _TEXT_WRAPPERS = re.compile(r"\\(?:text|mathrm|textbf|mathbf|operatorname)\s*\{([^{}]*)\}")
+_ANSWER_OPEN = re.compile("<answer>", re.IGNORECASE)
+_ANSWER_CLOSE = re.compile("</answer>", re.IGNORECASE)
+_FRACTION = re.compile(r"(?<![\d.])([-+]?\d+)\s*/\s*(\d+)(?![\d.])")
+THINK_END = "</think>"
 
 
 def last_boxed(text: str) -> str | None:
@@ -40,13 +47,35 @@ def last_boxed(text: str) -> str | None:
     return None
 
 
+def after_think(text: str) -> str:
+    """The text after the last `</think>` (a reasoning model's answer part); the whole text when there is none."""
+    end = text.rfind(THINK_END)
+    return text if end < 0 else text[end + len(THINK_END) :]
+
+
+def answer_tags(text: str) -> list[str]:
+    """The contents of the `<answer>...</answer>` tags, as `re.findall(r"<answer>(.*?)</answer>", text, DOTALL |
+    IGNORECASE)` finds them, in linear time (that regex rescans the rest of the text from every unclosed tag)."""
+    found: list[str] = []
+    position = 0
+    while (opening := _ANSWER_OPEN.search(text, position)) is not None:
+        closing = _ANSWER_CLOSE.search(text, opening.end())
+        if closing is None:  # no later tag can close either
+            break
+        found.append(text[opening.end() : closing.start()])
+        position = closing.end()
+    return found
+
+
 def final_answer_span(text: str) -> str | None:
-    """The model's final answer: the last `\\boxed{}`, else the text after the last "Answer:"-style marker
-    (first line of it), else the `<answer>...</answer>` tag; `None` when the response states no answer."""
+    """The model's final answer, read after the last `</think>`: the last `\\boxed{}`, else the
+    `<answer>...</answer>` tag, else the text after the last "Answer:"-style marker (first line of it); `None` when
+    the response states no answer."""
+    text = after_think(text)
     boxed = last_boxed(text)
     if boxed is not None:
         return boxed
-    tagged = re.findall(r"<answer>(.*?)</answer>", text, flags=re.DOTALL | re.IGNORECASE)
+    tagged = answer_tags(text)
     if tagged:
         return tagged[-1].strip()
     matches = list(_ANSWER_MARKERS.finditer(text))
@@ -58,26 +87,30 @@ def final_answer_span(text: str) -> str | None:
 
 
 def clean_latex(text: str) -> str:
-    """Drop `$`, `\\left`/`\\right`, `\\text{}` wrappers, `\\!`/`\\,` spacing, degree signs and trailing dots."""
+    """Drop `$`, `\\left`/`\\right`, `\\text{}` wrappers, `\\!`/`\\,`/`~` spacing, degree signs and trailing dots;
+    the minus sign U+2212 becomes `-`."""
     text = _TEXT_WRAPPERS.sub(r"\1", text)
-    for token in ("\\left", "\\right", "\\!", "\\,", "\\;", "\\:", "$", "^\\circ", "^{\\circ}", "°", "\\%"):
-        text = text.replace(token, "%" if token == "\\%" else "")
+    for token in ("\\left", "\\right", "\\!", "\\,", "\\;", "\\:", "$", "^\\circ", "^{\\circ}", "°"):
+        text = text.replace(token, "")
+    text = text.replace("\\%", "%").replace("~", " ").replace("\u2212", "-")
     return text.strip().rstrip(".").strip()
 
 
 def parse_number(text: str | None) -> float | None:
     """A number written as `1,234.5`, `-3`, `45%` (→ 45), `3/4`, `\\frac{3}{4}`, `2.5e3`, with units or words
-    around it when exactly one number is present; `None` otherwise."""
-    if text is None:
+    around it when exactly one number is present; `None` otherwise (also for text longer than `MAX_SPAN_CHARS`,
+    which is no final answer, and for a value no float holds)."""
+    if text is None or len(text) > MAX_SPAN_CHARS:
         return None
     text = clean_latex(text)
     text = _THOUSANDS.sub(lambda m: m.group(1).replace(",", ""), text)
-    fraction = _LATEX_FRAC.search(text) or re.search(r"(?<![\d.])([-+]?\d+)\s*/\s*(\d+)(?![\d.])", text)
+    fraction = _LATEX_FRAC.search(text) or _FRACTION.search(text)
     if fraction:
         try:
-            return float(Fraction(int(fraction.group(1)), int(fraction.group(2))))
-        except (ValueError, ZeroDivisionError):
+            value = float(Fraction(int(fraction.group(1)), int(fraction.group(2))))
+        except (ValueError, ZeroDivisionError, OverflowError):
             return None
+        return value if math.isfinite(value) else None
     numbers = _NUMBER.findall(text)
     if len(numbers) != 1:
         return None
@@ -119,7 +152,7 @@ def choice_letter(text: str | None, num_choices: int, options: list[str] | None 
 
 
 def _starts_letter(text: str) -> bool:
-    return bool(re.match(r"(?:option|choice)?\s*[A-Z](?:[.:)]\s|\s*$)", text, flags=re.IGNORECASE))
+    return bool(re.match(r"(?:option|choice)?\s*[A-Z](?:[.:)](?:\s|$)|\s*$)", text, flags=re.IGNORECASE))
 
 
 def _norm_text(text: str) -> str:
@@ -128,6 +161,9 @@ def _norm_text(text: str) -> str:
 
 __all__ = [
     "LETTERS",
+    "THINK_END",
+    "after_think",
+    "answer_tags",
     "choice_letter",
     "clean_latex",
     "final_answer_span",

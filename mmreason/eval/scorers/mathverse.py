@@ -23,8 +23,8 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-from .base import Scorer, Verdict
-from .extract import LETTERS, clean_latex
+from .base import Scorer, Verdict, bounded, check_span
+from .extract import LETTERS, after_think, clean_latex
 from .mathvista import (
     answer_span,
     last_line_letter,
@@ -72,8 +72,9 @@ def parse_options(question: str) -> list[str]:
 
 def canonical(text: str) -> str:
     """A LaTeX answer reduced for string comparison: `$`, `\\text{}`, `lhs =`, trailing units and spaces dropped,
-    `√`/`π`/`²` spelled in LaTeX, `\\sqrt3` braced, lowercase."""
-    text = clean_latex(text)
+    `√`/`π`/`²` spelled in LaTeX, `\\sqrt3` braced, lowercase. (Whitespace runs become one space first, so the
+    unit pattern never rescans a run.)"""
+    text = _SPACES.sub(" ", clean_latex(text))
     for old, new in _CANON_REPLACE:
         text = text.replace(old, new)
     text = strip_relation(text)
@@ -143,9 +144,8 @@ class MathVerseScorer(Scorer):
         other = "query_wo" if self.prompt_type == "query_cot" else "query_cot"
         return doc.get(self.prompt_type) or doc.get(other) or str(doc.get("question") or "")
 
+    @bounded
     def score(self, response: str, doc: dict[str, Any], mode: str = "strict") -> Verdict:
-        self.check_mode(mode)
-        response = "" if response is None else str(response)
         if mode == "official":
             extraction = truncate_response(response, self.trunk_response).strip()
             if extraction == doc["answer"]:
@@ -154,7 +154,8 @@ class MathVerseScorer(Scorer):
         return self._strict(response, doc)
 
     def _strict(self, response: str, doc: dict[str, Any]) -> Verdict:
-        span = answer_span(response)
+        response = after_think(response)
+        span = check_span(answer_span(response))
         answer = str(doc["answer"]).strip()
         if str(doc.get("question_type", "")).startswith("multi"):
             verdict = self._strict_choice(response, span, answer, str(doc.get("question") or ""))

@@ -26,16 +26,25 @@ from collections.abc import Callable, Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, ClassVar
 
-from .base import Scorer, Verdict, accuracy_table
-from .extract import LETTERS, choice_letter, clean_latex, final_answer_span, numbers_equal, parse_number
+from .base import MAX_EDIT_CHARS, BoundExceeded, Scorer, Verdict, accuracy_table, bounded, check_span
+from .extract import (
+    LETTERS,
+    after_think,
+    choice_letter,
+    clean_latex,
+    final_answer_span,
+    numbers_equal,
+    parse_number,
+)
 
-_QUICK_EXTRACT = re.compile(r'The answer is "(.*)"\.')
+_QUICK_MARKER = 'The answer is "'
 _PAREN_LETTER = re.compile(r"\(([a-zA-Z])\)")
 _OPTION_MARKER = re.compile(r"(?:correct|right|best)\s+(?:option|choice)\s*(?:is|would be|:)\s*", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"\.\s+(?=[A-Z])")
 _EDGE_LEAD = re.compile(r"^[\s*`\"']+")
-_EDGE_TRAIL = re.compile(r"[\s*`\"'.]+$")
-_RELATION = re.compile(r"^(?:.*(?:\u2248|\\approx)|\s*[A-Za-z\\][\w\\{}()' ]*?\s*=)")
+_EDGE_TRAIL_REVERSED = re.compile(r"[\s*`\"'.]+")  # matched on the reversed text: `[...]+$` rescans every run
+# possessive, so a run of spaces before no "=" is scanned once (same matches as the lazy `[...]*?\s*=`)
+_RELATION = re.compile(r"^(?:.*(?:\u2248|\\approx)|\s*+[A-Za-z\\][\w\\{}()' ]*+\s*=)")
 _UNIT_POWER = re.compile(
     r"(?<![A-Za-z\\])((?:[kcdmμ]?m|in|ft|yd|mi|units?|inches|feet|meters?|metres?)\s*)(?:\^\s*\{?\s*[23]\s*\}?|[²³])"
 )
@@ -62,22 +71,52 @@ HINTS = {
 
 
 def levenshtein(a: str, b: str) -> int:
-    """Edit distance (unit-cost insertions, deletions, substitutions over code points), as `Levenshtein.distance`."""
-    if len(a) < len(b):
+    """Edit distance (unit-cost insertions, deletions, substitutions over code points), as `Levenshtein.distance`:
+    Myers' bit-parallel algorithm (Hyyrö's global-distance form), one step per character of the longer string."""
+    if len(a) > len(b):
         a, b = b, a
-    previous = list(range(len(b) + 1))
-    for i, char_a in enumerate(a, 1):
-        current = [i]
-        for j, char_b in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b)))
-        previous = current
-    return previous[-1]
+    if not a:
+        return len(b)
+    peq: dict[str, int] = {}
+    for index, char in enumerate(a):
+        peq[char] = peq.get(char, 0) | 1 << index
+    mask, last = (1 << len(a)) - 1, 1 << (len(a) - 1)
+    pv, mv, score = mask, 0, len(a)
+    for char in b:
+        eq = peq.get(char, 0)
+        xv = eq | mv
+        xh = (((eq & pv) + pv) ^ pv) | eq
+        ph = mv | (~(xh | pv) & mask)
+        mh = pv & xh
+        score += 1 if ph & last else -1 if mh & last else 0
+        ph = ((ph << 1) | 1) & mask
+        mh = (mh << 1) & mask
+        pv = mh | (~(xv | ph) & mask)
+        mv = ph & xv
+    return score
+
+
+def quick_extract(response: str) -> str | None:
+    """The official quick extraction `re.search(r'The answer is "(.*)"\\.', response).group(1)` in linear time
+    (the regex rescans the line from every marker): from the first marker whose line has a later `".`, the text up
+    to the last `".` of that line; `None` when there is none."""
+    position = 0
+    while (start := response.find(_QUICK_MARKER, position)) >= 0:
+        start += len(_QUICK_MARKER)
+        line_end = response.find("\n", start)
+        line_end = len(response) if line_end < 0 else line_end
+        end = response.rfind('".', start, line_end)
+        if end >= 0:
+            return response[start:end]
+        position = line_end  # a later marker on this line has no `".` after it either
+    return None
 
 
 def answer_span(response: str, max_len: int = 30) -> str | None:
     """The final answer of a response: `final_answer_span` (or the text after "the correct option is"), cut at the
     next sentence; else the last sentence of the last line when that line has at most `max_len` characters.
-    Markdown emphasis, quotes and trailing dots are removed."""
+    Markdown emphasis, quotes and trailing dots are removed. Only the text after the last `</think>` is read."""
+    response = after_think(response)
     span = final_answer_span(response)
     if span is None:
         markers = list(_OPTION_MARKER.finditer(response))
@@ -91,7 +130,9 @@ def answer_span(response: str, max_len: int = 30) -> str | None:
         if len(span) > max_len:
             return None
         span = _SENTENCE_END.split(span)[-1]
-    span = _EDGE_TRAIL.sub("", _EDGE_LEAD.sub("", span))
+    span = _EDGE_LEAD.sub("", span)
+    trail = _EDGE_TRAIL_REVERSED.match(span[::-1])
+    span = span[: len(span) - trail.end()] if trail else span
     return span or None
 
 
@@ -227,9 +268,8 @@ class MathVistaScorer(Scorer):
         image = doc.get("decoded_image")
         return [image] if image is not None else super().images(doc)
 
+    @bounded
     def score(self, response: str, doc: dict[str, Any], mode: str = "strict") -> Verdict:
-        self.check_mode(mode)
-        response = "" if response is None else str(response)
         return self._official(response, doc) if mode == "official" else self._strict(response, doc)
 
     def aggregate(self, docs: Sequence[dict[str, Any]], verdicts: Sequence[Verdict]) -> dict[str, Any]:
@@ -255,15 +295,12 @@ class MathVistaScorer(Scorer):
                 return str(converter(response))
             except (ValueError, OverflowError):
                 pass
-        if self.quick_extract:
-            match = _QUICK_EXTRACT.search(response)
-            if match:
-                return match.group(1)
-        return None
+        return quick_extract(response) if self.quick_extract else None
 
     @staticmethod
     def official_normalize(extraction: str, doc: dict[str, Any]) -> str | None:
-        """`normalize_extracted_answer` (with `ignore_empty_extractions=False`, the official default)."""
+        """`normalize_extracted_answer` (with `ignore_empty_extractions=False`, the official default); raises
+        `BoundExceeded` when the Levenshtein snap would read more than `MAX_EDIT_CHARS` characters."""
         choices = list(doc.get("choices") or ())
         if doc["question_type"] == "multi_choice":
             extraction = str(extraction).strip()
@@ -272,6 +309,8 @@ class MathVistaScorer(Scorer):
                 extraction = letters[0].upper()
             if len(extraction) == 1 and 0 <= ord(extraction) - 65 < len(choices):
                 return choices[ord(extraction) - 65]
+            if sum(max(len(extraction), len(str(choice))) for choice in choices) > MAX_EDIT_CHARS:
+                raise BoundExceeded(f"edit distance of a {len(extraction)}-character extraction")
             distances = [levenshtein(extraction, choice) for choice in choices]
             return choices[distances.index(min(distances))]
         precision: Any = doc.get("precision")
@@ -293,7 +332,8 @@ class MathVistaScorer(Scorer):
 
     # strict ------------------------------------------------------------------------------------------------------
     def _strict(self, response: str, doc: dict[str, Any]) -> Verdict:
-        span = answer_span(response)
+        response = after_think(response)
+        span = check_span(answer_span(response))
         answer = str(doc["answer"]).strip()
         if doc["question_type"] == "multi_choice":
             choices = [str(c) for c in doc.get("choices") or ()]
@@ -327,7 +367,7 @@ class MathVistaScorer(Scorer):
         lists = _LIST.findall(span) if span else []
         if not lists and span is None:
             lists = _LIST.findall(response)
-        items = lists[-1] if lists else span
+        items = check_span(lists[-1] if lists else span)
         if not items:
             return Verdict(False, None, ["no_answer"])
         gold = [to_number(x) for x in answer.strip("[]").split(",")]
@@ -369,6 +409,7 @@ __all__ = [
     "levenshtein",
     "load_math_verify",
     "option_letter",
+    "quick_extract",
     "round_half_up",
     "strip_relation",
     "to_number",

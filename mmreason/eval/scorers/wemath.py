@@ -21,8 +21,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from .base import Scorer, Verdict, accuracy_table
-from .extract import LETTERS, choice_letter, final_answer_span
+from .base import Scorer, Verdict, accuracy_table, bounded, check_span
+from .extract import LETTERS, after_think, choice_letter, final_answer_span
 
 PROMPT = (
     "Now, we require you to solve a multiple-choice math question. Please briefly describe your thought process "
@@ -31,12 +31,27 @@ PROMPT = (
     "<Thought process>: <<your thought process>> <Answer>: <<your option>>"
 )
 _STRIP = re.compile(r"[><:.]")
+_TAG_OPEN = re.compile(r"<Answer>(?>\s*):?(?>\s*)<<")
 
 
 def official_letter(response: str) -> str | None:
     """The official extraction: first character of the text after the last "Answer" (stripped), if in A-H."""
     tail = _STRIP.sub("", response.split("Answer")[-1].strip()).strip()
     return tail[0] if tail and tail[0] in "ABCDEFGH" else None
+
+
+def tagged_answers(response: str) -> list[str]:
+    """The `<<...>>` contents after `<Answer>:` tags, as `re.findall(r"<Answer>\\s*:?\\s*<<\\s*(.*?)\\s*>>", response,
+    DOTALL)` finds them, in linear time (that regex rescans the rest from every unclosed tag)."""
+    found: list[str] = []
+    position = 0
+    while (opening := _TAG_OPEN.search(response, position)) is not None:
+        closing = response.find(">>", opening.end())
+        if closing < 0:
+            break
+        found.append(response[opening.end() : closing].strip())
+        position = closing + 2
+    return found
 
 
 def parse_options(option: str) -> list[str]:
@@ -96,15 +111,16 @@ class WeMathScorer(Scorer):
     def prompt(self, doc: dict[str, Any]) -> str:
         return PROMPT.format(question=doc["question"], option=doc.get("option", ""))
 
+    @bounded
     def score(self, response: str, doc: dict[str, Any], mode: str = "strict") -> Verdict:
-        self.check_mode(mode)
         gold = str(doc["answer"]).strip()
         if mode == "official":
             letter = official_letter(response)
             return Verdict(letter == gold, letter, [] if letter else ["no_answer"])
         options = parse_options(str(doc.get("option", "")))
-        tagged = re.findall(r"<Answer>\s*:?\s*<<\s*(.*?)\s*>>", response, flags=re.DOTALL)
-        span = tagged[-1] if tagged else final_answer_span(response)
+        response = after_think(response)
+        tagged = tagged_answers(response)
+        span = check_span(tagged[-1] if tagged else final_answer_span(response))
         if span is None and len(response.strip()) <= 30:
             span = response.strip()
         letter = choice_letter(span, len(options) or 8, options) if span else None
@@ -115,4 +131,4 @@ class WeMathScorer(Scorer):
         return {**accuracy_table(docs, verdicts, self.breakdown), **four_dimensional(docs, verdicts)}
 
 
-__all__ = ["WeMathScorer", "four_dimensional", "official_letter", "parse_options"]
+__all__ = ["WeMathScorer", "four_dimensional", "official_letter", "parse_options", "tagged_answers"]
