@@ -16,7 +16,7 @@ import operator
 from functools import lru_cache
 from typing import Any
 
-MAX_LATEX_CHARS = 1000
+MAX_LATEX_CHARS = 100
 MAX_INT_BITS = 1 << 20
 MAX_FACTORIAL = 5000
 MAX_NODES = 2000

@@ -114,6 +114,7 @@ def test_official_without_latex2sympy_flags_instead_of_guessing(monkeypatch):
     assert decided >= 400  # letters, plain numbers and exact strings are decided without the extra
 
 
+@pytest.mark.slow  # ~13 s: latex2sympy2's antlr parser is slow
 def test_official_with_latex2sympy_agrees_100_percent():
     pytest.importorskip("latex2sympy2")
     if not latex2sympy_available():
