@@ -154,7 +154,7 @@ _OFFICIAL_NUMBERS = (
     re.compile(r"-?\b\d{1,3}(?:,\d{3})+\b"), re.compile(r"-?\d+(?:\.\d+)?[eE][+-]?\d+"),
     re.compile(r"-?(?:\d+\.\d+|\.\d+|\d+\b)(?![eE][+-]?\d+)(?![,\d])"),
 )  # fmt: skip
-SHORT = st.text(alphabet=st.sampled_from(list('0123456789.,-+eE a"\n<>/:Answer') + ["\u0660"]), max_size=40)
+SHORT = st.text(alphabet=st.sampled_from([*'0123456789.,-+eE a"\n<>/:Answer', "\u0660"]), max_size=40)
 
 
 @settings(max_examples=400, deadline=None)
