@@ -14,6 +14,8 @@ TRL's training contract holds by construction: `base_model_prefix = "model"`, so
 `nn.Linear` that TRL's fused LM head reads.
 """
 
+import functools
+import inspect
 from typing import Any
 
 import torch
@@ -28,9 +30,28 @@ from .anyres import anyres_layout, unpad_crop
 from .configuration_mmreason import MMReasonConfig, parse_anyres_max
 
 UNUSED_VISION_MODULES = ("post_layernorm", "head")
+#: The stock backbone's forward signature (its argument names change between transformers versions).
+_STOCK_FORWARD = inspect.signature(LlavaOnevisionModel.forward)
 
 
-class MMReasonModel(LlavaOnevisionModel):
+class _StockWeightInit:
+    """Weight initialisation exactly as transformers' own LLaVA-OneVision (a fresh model and a checkpoint's
+    missing tensors get the same initialisation).
+
+    transformers treats any model class defined outside its package as "custom code" (`is_custom_code()`) and then,
+    while initialising a checkpoint's missing tensors, skips every module without parameters of its own, assuming
+    custom `_init_weights` write weights in place; that skips SigLIP's attention and MLP initialisation (Xavier
+    weights, near-zero MLP biases) in favour of its generic `Linear` one, which `__init__` does not do. mmreason's
+    `_init_weights` is the stock one and only uses `transformers.initialization`, the case that needs no skip, and
+    it ties no modules (the other thing the flag guards), so its classes are not custom code for this purpose.
+    """
+
+    @classmethod
+    def is_custom_code(cls) -> bool:
+        return False
+
+
+class MMReasonModel(_StockWeightInit, LlavaOnevisionModel):
     """The multimodal backbone (no LM head); what `model.base_model` returns and TRL's fused head calls.
 
     Features are read from the vision tower's hidden states, so its final norm and pooling head (SigLIP's
@@ -53,11 +74,19 @@ class MMReasonModel(LlavaOnevisionModel):
             if isinstance(module, nn.Module):
                 module.requires_grad_(False)
 
+    # `LlavaOnevisionModel.forward` of the installed transformers: its signature (what `inspect.signature`,
+    # `main_input_name` and transformers' own tests read), docs, arguments and output; plus, in training with
+    # `dummy_vision_forward`, the dummy vision pass on batches with neither `pixel_values` nor `pixel_values_videos`.
+    @functools.wraps(LlavaOnevisionModel.forward)
     def forward(self, *args, **kwargs):
         outputs = super().forward(*args, **kwargs)
-        no_media = kwargs.get("pixel_values") is None and kwargs.get("pixel_values_videos") is None
-        if self.training and self.dummy_vision_forward and no_media and not args[1:2]:
-            outputs.last_hidden_state = outputs.last_hidden_state + 0.0 * self.dummy_vision_output()
+        given = _STOCK_FORWARD.bind_partial(self, *args, **kwargs).arguments
+        no_media = given.get("pixel_values") is None and given.get("pixel_values_videos") is None
+        if self.training and self.dummy_vision_forward and no_media:
+            dummy = 0.0 * self.dummy_vision_output()
+            if isinstance(outputs, tuple):  # return_dict=False
+                return (outputs[0] + dummy, *outputs[1:])
+            outputs.last_hidden_state = outputs.last_hidden_state + dummy
         return outputs
 
     @classmethod
@@ -134,7 +163,7 @@ class MMReasonModel(LlavaOnevisionModel):
         return packed, lengths
 
 
-class MMReasonForConditionalGeneration(LlavaOnevisionForConditionalGeneration):
+class MMReasonForConditionalGeneration(_StockWeightInit, LlavaOnevisionForConditionalGeneration):
     """Image/video-text-to-text model: [`MMReasonModel`] + LM head, with `generate()`.
 
     Example:
