@@ -59,6 +59,13 @@ class Verdict:
 _LONG_DIGITS = re.compile(rf"(?<!\d)\d{{{MAX_DIGITS + 1}}}")
 
 
+#: the `STRICT_CHANGES` entry every strict mode built on `extract` shares
+STRICT_READING = (
+    "Only the text after the last `</think>` is read (a reasoning model's answer); LaTeX `~` is a space "
+    "(`\\mathrm{~cm}` reads 'cm'), U+2212 is a minus sign, and 'Choice C' / 'Option D.' name a letter."
+)
+
+
 class BoundExceeded(ValueError):
     """Raised inside a scorer when a response exceeds a bound; [`bounded`] turns it into an `"over_bound"` miss."""
 
@@ -160,6 +167,17 @@ def _count(items: Iterable[str]) -> dict[str, int]:
 
 
 __all__ = [
-    "MAX_DIGITS", "MAX_EDIT_CHARS", "MAX_RESPONSE_CHARS", "MAX_SPAN_CHARS", "MODES", "OVER_BOUND", "BoundExceeded",
-    "Scorer", "Verdict", "accuracy_table", "bounded", "check_span",
+    "MAX_DIGITS",
+    "MAX_EDIT_CHARS",
+    "MAX_RESPONSE_CHARS",
+    "MAX_SPAN_CHARS",
+    "MODES",
+    "OVER_BOUND",
+    "STRICT_READING",
+    "BoundExceeded",
+    "Scorer",
+    "Verdict",
+    "accuracy_table",
+    "bounded",
+    "check_span",
 ]  # fmt: skip

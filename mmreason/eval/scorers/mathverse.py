@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-from .base import Scorer, Verdict, bounded, check_span
+from .base import STRICT_READING, Scorer, Verdict, bounded, check_span
 from .extract import LETTERS, after_think, clean_latex
 from .mathvista import (
     answer_span,
@@ -127,6 +127,7 @@ class MathVerseScorer(Scorer):
         "Symbolic answers (π, √, fractions) are compared as normalised LaTeX (spaces, `$`, units, `\\dfrac`, `√` "
         "spellings ignored), never by a judge's sense of 'same meaning' (0.5 m vs 50 cm is a miss).",
         "`trunk_response` applies only to `official`.",
+        STRICT_READING,
     )
 
     def __init__(self, prompt_type: str = "query_cot", trunk_response: int = -1, backend: str = "rule") -> None:

@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, ClassVar
 
-from .base import MAX_EDIT_CHARS, BoundExceeded, Scorer, Verdict, accuracy_table, bounded, check_span
+from .base import MAX_EDIT_CHARS, STRICT_READING, BoundExceeded, Scorer, Verdict, accuracy_table, bounded, check_span
 from .extract import (
     LETTERS,
     after_think,
@@ -251,6 +251,7 @@ class MathVistaScorer(Scorer):
         "Units, degree signs, `%`, thousands separators (`1,000`), `x = ...` prefixes and `\\frac{a}{b}` are "
         "handled; symbolic answers (π, √) are not read as numbers.",
         "List answers are compared element-wise as numbers (`[1,2]` equals `[1, 2]`), not as `str(x)` strings.",
+        STRICT_READING,
     )
 
     def __init__(self, quick_extract: bool = True, backend: str = "rule") -> None:

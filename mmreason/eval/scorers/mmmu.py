@@ -22,7 +22,7 @@ from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from typing import Any, ClassVar
 
-from .base import Scorer, Verdict, accuracy_table, bounded, check_span
+from .base import STRICT_READING, Scorer, Verdict, accuracy_table, bounded, check_span
 from .extract import (
     LETTERS,
     after_think,
@@ -322,6 +322,7 @@ class MMMUScorer(Scorer):
         "decimal golds at their written precision capped at max(2 decimals, 3 significant figures)); text by "
         "normalised equality, LaTeX dollars dropped (official: substring, so gold 'cat' matches 'concatenation', "
         "'0' matches '7,243,000' via its '000' group, and 0.0034 matches 0.0012 after rounding to 2 decimals).",
+        STRICT_READING,
     )
 
     def __init__(self, seed: int = 42) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from .base import Verdict, accuracy_table
+from .base import STRICT_READING, Verdict, accuracy_table
 from .mmmu import DISCIPLINES, SUBJECT_DISCIPLINE, MMMUScorer, _group, format_options, parse_options
 
 #: `mmmu-pro/prompts.yaml`: instruction per prompt mode and dataset config
@@ -55,6 +55,7 @@ class MMMUProScorer(MMMUScorer):
         "option's exact text counts; option text is matched exactly, not as a substring of a >5-word response.",
         "Never a random letter: an unparseable response is wrong and flagged 'no_answer' (official: "
         "random.choice, flagged 'random_guess').",
+        STRICT_READING,
     )
 
     def __init__(self, cot: bool = True, seed: int = 42) -> None:

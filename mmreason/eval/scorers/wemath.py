@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from .base import Scorer, Verdict, accuracy_table, bounded, check_span
+from .base import STRICT_READING, Scorer, Verdict, accuracy_table, bounded, check_span
 from .extract import LETTERS, after_think, choice_letter, final_answer_span
 
 PROMPT = (
@@ -106,6 +106,7 @@ class WeMathScorer(Scorer):
         "from the first character after the last 'Answer' (so 'Answer: Because ...' is not B and 'Answer: (C)' is C).",
         "A letter must be one of the row's options; several letters or none are a miss (`no_answer`).",
         "An option's exact text counts as its letter.",
+        STRICT_READING,
     )
 
     def prompt(self, doc: dict[str, Any]) -> str:
