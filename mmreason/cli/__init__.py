@@ -1,7 +1,8 @@
-"""The `mmreason` command line: `mmreason <command> [--config file.yaml] [--key value ...]`.
+"""The `mmreason` command line: `mmreason <command> [--config file.yaml] [--key value ...] [--debug]`.
 
 Each command is a module with a `main(argv)` that parses its own dataclass arguments with TRL's `TrlParser`
-(so `--config recipe.yaml` works as with `trl sft`); this module only dispatches.
+(so `--config recipe.yaml` works as with `trl sft`); this module only dispatches, and imports nothing heavy, so
+`mmreason --help` starts at once. Mistakes end in one line, `mmreason <cmd>: error: ...` (see `errors`).
 """
 
 from __future__ import annotations
@@ -9,6 +10,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+
+from .. import __version__
+from .errors import closest
 
 COMMANDS = {
     "demo": ("mmreason.cli.demo", "Build a tiny model, fine-tune it on the bundled sample rows, reload it, generate."),
@@ -21,13 +25,23 @@ COMMANDS = {
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the `mmreason` console script."""
-    argv = sys.argv[1:] if argv is None else argv
-    parser = argparse.ArgumentParser(prog="mmreason", description="mmreason command line.")
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = argparse.ArgumentParser(
+        prog="mmreason",
+        description="mmreason command line. `mmreason COMMAND --help` shows a command's flags; `--debug` after "
+        "any command shows the traceback of an error.",
+        allow_abbrev=False,
+    )
+    parser.add_argument("--version", action="version", version=f"mmreason {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (_, help_text) in COMMANDS.items():
         commands.add_parser(name, help=help_text, add_help=False)
-    args, rest = parser.parse_known_args(argv)
-    importlib.import_module(COMMANDS[args.command][0]).main(rest)
+    if argv and not argv[0].startswith("-") and argv[0] not in COMMANDS:
+        suggestion = closest(argv[0], COMMANDS)
+        hint = f" (did you mean {suggestion}?)" if suggestion else ""
+        parser.exit(2, f"mmreason: error: unknown command {argv[0]!r}{hint}; choose from {', '.join(COMMANDS)}\n")
+    args, rest = parser.parse_known_args(argv[:1])
+    importlib.import_module(COMMANDS[args.command][0]).main(argv[1:] + rest)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from trl import TrlParser
+from .errors import check_source, configure_logging, positional, run_command, strict_parse, trl_parser
 
 logger = logging.getLogger("mmreason.convert")
 
@@ -29,16 +29,23 @@ class ConvertArguments:
     )
 
 
-def main(argv: list[str] | None = None) -> None:
-    """`mmreason convert SRC DST [--to FORMAT] [--max_shard_size 5GB] [--remote_code]`."""
-    argv = list(argv or [])
-    positional = [a for a in argv[:2] if not a.startswith("-")]
-    argv = [f"--{name}={value}" for name, value in zip(("src", "dst"), positional)] + argv[len(positional) :]
-    (args,) = TrlParser((ConvertArguments,), prog="mmreason convert").parse_args_and_config(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+USAGE = "mmreason convert SRC DST [--to {mmreason,llava_onevision,llava_next}] [--max_shard_size 5GB] [--remote_code]"
+
+
+def _main(argv: list[str]) -> None:
+    parser = trl_parser((ConvertArguments,), prog="mmreason convert", usage=USAGE)
+    argv = positional(parser, argv, ("src", "dst"))
+    (args,) = strict_parse(parser, argv)
+    configure_logging()
+    check_source(args.src, "SRC")
     from ..model.convert import convert_checkpoint
 
     out = convert_checkpoint(
         args.src, args.dst, to=args.to, max_shard_size=args.max_shard_size, remote_code=args.remote_code
     )
     logger.info("Wrote the %s checkpoint to %s", args.to, out)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`mmreason convert SRC DST [--to FORMAT] [--max_shard_size 5GB] [--remote_code]`."""
+    run_command("mmreason convert", _main, argv)

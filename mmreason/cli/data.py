@@ -16,18 +16,35 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from trl import TrlParser
+from .errors import (
+    CLIError,
+    check_source,
+    closest,
+    configure_logging,
+    positional,
+    run_command,
+    strict_parse,
+    trl_parser,
+)
 
 logger = logging.getLogger("mmreason.data")
+
+PROCESSOR_HINT = (
+    "pass the model or processor folder (or Hub id) whose tokenizer and image geometry count the tokens, e.g. "
+    "the checkpoint you will train: --processor MAmmoTH-VL/MAmmoTH-VL-8B"
+)
+USAGE = {
+    "prepare": "mmreason data prepare CORPUS --source SOURCE --out OUT [--subsets NAME ...] [--key value ...]",
+    "validate": "mmreason data validate DATA --processor MODEL [--dataset_config si] [--out REPORT] [--key value ...]",
+    "export-llava": "mmreason data export-llava DATA --out data.json [--media_folder DIR] [--key value ...]",
+}
 
 
 @dataclass
 class PrepareArguments:
     """Arguments of `mmreason data prepare CORPUS`."""
 
-    corpus: str = field(
-        metadata={"help": "mammoth-vl, visualwebinstruct, llava (any LLaVA JSON/JSONL) or rows (mmreason's rows)."}
-    )
+    corpus: str = field(metadata={"help": "mammoth-vl, visualwebinstruct, or llava (any LLaVA JSON/JSONL)."})
     source: str = field(metadata={"help": "Raw corpus: local folder (or a JSON file for `llava`) or Hub repo id."})
     out: str = field(
         metadata={"help": "Output folder (Parquet shards + README.md); a rerun of the same source/options resumes."}
@@ -38,9 +55,6 @@ class PrepareArguments:
     shard_size_mb: int = field(default=512, metadata={"help": "Shard size target (media bytes) in MB."})
     index_cache_dir: str | None = field(default=None, metadata={"help": "Where archive indexes are cached."})
     check_images: bool = field(default=True, metadata={"help": "Drop rows whose image does not decode fully."})
-    max_drop_fraction: float = field(
-        default=0.5, metadata={"help": "Exit non-zero if a subset keeps no rows or drops more than this fraction."}
-    )
     overwrite: bool = field(
         default=False,
         metadata={"help": "Discard the subsets' earlier shards/logs in --out (needed if source/options changed)."},
@@ -62,12 +76,13 @@ class DataSourceArguments:
 class ValidateArguments(DataSourceArguments):
     """Arguments of `mmreason data validate DATA`."""
 
-    processor: str = field(default="MAmmoTH-VL/MAmmoTH-VL-8B", metadata={"help": "Processor/model for counting."})
+    processor: str | None = field(
+        default=None,
+        metadata={"help": "Required: the model or processor folder (or Hub id) whose tokenizer and image geometry "
+                  "count tokens, e.g. the checkpoint you will train (MAmmoTH-VL/MAmmoTH-VL-8B)."},
+    )  # fmt: skip
     out: str = field(default="validation-report", metadata={"help": "Report folder."})
     max_length: int | None = field(default=8192, metadata={"help": "Token budget (si 8192, ov 16384)."})
-    max_drop_fraction: float = field(
-        default=0.5, metadata={"help": "Exit non-zero if no row is kept or more than this fraction would be dropped."}
-    )
     image_check: str = field(
         default="full", metadata={"help": "full (decode) or header.", "choices": ["full", "header"]}
     )
@@ -80,6 +95,13 @@ class ExportArguments(DataSourceArguments):
 
     out: str = field(default="data.json", metadata={"help": "LLaVA JSON (.json array) or JSONL (.jsonl) file."})
     media_folder: str | None = field(default=None, metadata={"help": "Write embedded media bytes here."})
+
+
+def check_data(args: DataSourceArguments) -> None:
+    """Refuse a missing DATA file/folder or an unreachable Hub dataset before anything is loaded."""
+    if args.data and args.data.endswith((".json", ".jsonl")) and not Path(args.data).is_file():
+        raise CLIError(f"DATA {args.data}: no such file")
+    check_source(args.data, "DATA", kind="dataset")
 
 
 def iter_source(args: DataSourceArguments, decode: bool = False):
@@ -106,21 +128,18 @@ def iter_source(args: DataSourceArguments, decode: bool = False):
 
 
 def prepare_main(argv: list[str]) -> None:
-    (args,) = TrlParser((PrepareArguments,), prog="mmreason data prepare").parse_args_and_config(argv)
-    from ..data.builders import CORPORA, llava_json_spec, looks_like_rows, rows_spec
-    from ..data.prepare import PrepareMismatchError, TooManyDropsError, check_drops, prepare_corpus
+    parser = trl_parser((PrepareArguments,), prog="mmreason data prepare", usage=USAGE["prepare"])
+    (args,) = strict_parse(parser, positional(parser, argv, ("corpus",)))
+    check_source(args.source, "--source", kind="dataset")
+    from ..data.builders import CORPORA, llava_json_spec
+    from ..data.prepare import PrepareMismatchError, prepare_corpus
 
-    if args.corpus == "llava" and looks_like_rows(args.source):
-        logger.info("%s holds mmreason rows (`messages` with content parts): preparing it as `rows`", args.source)
-        args.corpus = "rows"
-    if args.corpus == "rows":
-        spec, source = rows_spec(args.source)
-    elif args.corpus == "llava":
+    if args.corpus == "llava":
         spec, source = llava_json_spec(args.source)
     elif args.corpus in CORPORA:
         spec, source = CORPORA[args.corpus], args.source
     else:
-        raise SystemExit(f"unknown corpus {args.corpus!r}; choose from {[*CORPORA, 'llava', 'rows']}")
+        raise SystemExit(f"unknown corpus {args.corpus!r}; choose from {[*CORPORA, 'llava']}")
     try:
         states = prepare_corpus(
             spec,
@@ -138,15 +157,14 @@ def prepare_main(argv: list[str]) -> None:
         raise SystemExit(f"mmreason data prepare: {error}") from None
     for name, state in states.items():
         logger.info("%s: %d rows in %d shards, dropped %s", name, state.rows, state.shards, dict(state.drops))
-    try:
-        check_drops(states, args.out, args.max_drop_fraction)
-    except TooManyDropsError as error:
-        raise SystemExit(f"mmreason data prepare: {error}") from None
     logger.info("Wrote %s (load with datasets.load_dataset(%r, <subset>))", Path(args.out) / "README.md", args.out)
 
 
 def validate_main(argv: list[str]) -> None:
-    (args,) = TrlParser((ValidateArguments,), prog="mmreason data validate").parse_args_and_config(argv)
+    parser = trl_parser((ValidateArguments,), prog="mmreason data validate", usage=USAGE["validate"])
+    (args,) = strict_parse(parser, positional(parser, argv, ("data",)))
+    check_data(args)
+    check_source(args.processor, "--processor", required=PROCESSOR_HINT)
     from ..data.validate import RowValidator, validate_rows
     from ..model import MMReasonProcessor
 
@@ -157,16 +175,12 @@ def validate_main(argv: list[str]) -> None:
     summary = report.summary(args.max_length)
     logger.info("%d rows, %d to drop %s; report in %s", summary["rows"], summary["dropped"], summary["issues"], out)
     print(json.dumps({key: summary[key] for key in ("rows", "kept", "dropped", "issues", "tokens")}))
-    if summary["kept"] == 0 or summary["dropped"] > args.max_drop_fraction * summary["rows"]:
-        raise SystemExit(
-            f"mmreason data validate: {summary['kept']} of {summary['rows']} rows kept, {summary['dropped']} to drop "
-            f"(more than --max_drop_fraction {args.max_drop_fraction:g}) {summary['issues']}; every dropped row "
-            f"and why: {Path(out) / 'dropped.jsonl'}"
-        )
 
 
 def export_main(argv: list[str]) -> None:
-    (args,) = TrlParser((ExportArguments,), prog="mmreason data export-llava").parse_args_and_config(argv)
+    parser = trl_parser((ExportArguments,), prog="mmreason data export-llava", usage=USAGE["export-llava"])
+    (args,) = strict_parse(parser, positional(parser, argv, ("data",)))
+    check_data(args)
     from ..data.llava import write_llava_json
 
     count = write_llava_json(iter_source(args), args.out, args.media_folder)
@@ -180,14 +194,35 @@ SUBCOMMANDS = {
 }
 
 
+HELP = "\n".join(
+    [
+        "usage: mmreason data {prepare,validate,export-llava} ... (`mmreason data SUBCOMMAND --help` for its flags)",
+        "",
+        "subcommands:",
+        "  prepare       Prepare a corpus (mammoth-vl, visualwebinstruct, llava, rows) as Parquet shards + a card.",
+        "  validate      Check rows (messages, media, chat template, token budget) with a processor; write a report.",
+        "  export-llava  Write rows as LLaVA JSON/JSONL (+ media files), the format LLaVA-NeXT trains on.",
+        "",
+        *(f"  {usage}" for usage in USAGE.values()),
+    ]
+)
+
+
 def main(argv: list[str] | None = None) -> None:
     """`mmreason data {prepare,validate,export-llava} POSITIONAL [--key value ...]`."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] not in SUBCOMMANDS:
-        raise SystemExit(f"usage: mmreason data {{{','.join(SUBCOMMANDS)}}} ... (got {argv[:1]})")
+    if not argv or argv[0] in ("-h", "--help"):
+        print(HELP)
+        raise SystemExit(0 if argv else 2)
+    if argv[0] not in SUBCOMMANDS:
+        suggestion = closest(argv[0], SUBCOMMANDS)
+        hint = f" (did you mean {suggestion}?)" if suggestion else ""
+        print(f"mmreason data: error: unknown subcommand {argv[0]!r}{hint}; choose from {', '.join(SUBCOMMANDS)}",
+              file=sys.stderr)  # fmt: skip
+        raise SystemExit(2)
     run, positional = SUBCOMMANDS[argv[0]]
     rest = argv[1:]
     if rest and not rest[0].startswith("-"):
         rest = [f"--{positional}={rest[0]}", *rest[1:]]
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    run(rest)
+    configure_logging()
+    run_command(f"mmreason data {argv[0]}", run, rest)

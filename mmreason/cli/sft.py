@@ -11,18 +11,96 @@ Single process: `mmreason sft --config recipe.yaml`. Several GPUs or nodes: run 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import os
+from typing import TYPE_CHECKING, Any
 
-from trl import ModelConfig, ScriptArguments, TrlParser, get_quantization_config
+from .errors import CLIError, check_source, configure_logging, run_command, strict_parse, trl_parser
 
-from ..train import RationaleSFTConfig
+if TYPE_CHECKING:
+    from trl import ModelConfig, ScriptArguments, TrlParser
+
+    from ..train import RationaleSFTConfig
 
 logger = logging.getLogger("mmreason.sft")
 
+#: checked (in the command line and the --config file) before torch is imported or the Hub is contacted
+REQUIRED = ("model_name_or_path", "dataset_name")
+#: the first flags in `mmreason sft --help`: what to pass, then mmreason's own training options
+USAGE = "mmreason sft [--config RECIPE.yaml] --model_name_or_path PATH --dataset_name DATA [--key value ...]"
+ESSENTIAL = ("config", "model_name_or_path", "dataset_name", "dataset_config", "output_dir", "stage")
+
 
 def make_parser() -> TrlParser:
-    """The parser `mmreason sft` uses (also handy for scripts and tests)."""
-    return TrlParser((ScriptArguments, RationaleSFTConfig, ModelConfig), prog="mmreason sft")
+    """The parser `mmreason sft` uses (also handy for scripts and tests); its help lists mmreason's flags first."""
+    from trl import ModelConfig, ScriptArguments, SFTConfig
+
+    from ..train import RationaleSFTConfig
+
+    parser = trl_parser((ScriptArguments, RationaleSFTConfig, ModelConfig), prog="mmreason sft", usage=USAGE)
+    inherited = {field.name for field in dataclasses.fields(SFTConfig)}
+    own = [field.name for field in dataclasses.fields(RationaleSFTConfig) if field.name not in inherited]
+    _group_first(parser, "what to train", ESSENTIAL)
+    _group_first(parser, "mmreason training options", [name for name in own if name not in ESSENTIAL], position=1)
+    return parser
+
+
+def _group_first(parser: Any, title: str, dests: Any, position: int = 0) -> None:
+    """Move the actions of `dests` into a new help group shown at `position` among the groups."""
+    group = parser.add_argument_group(title)
+    for dest in dests:
+        for action in parser._actions:
+            if action.dest == dest and action.option_strings and action not in group._group_actions:
+                for other in parser._action_groups:
+                    if action in other._group_actions:
+                        other._group_actions.remove(action)
+                group._group_actions.append(action)
+    parser._action_groups.remove(group)
+    parser._action_groups.insert(position, group)
+
+
+def _given(argv: list[str]) -> dict[str, Any]:
+    """Values of the REQUIRED keys in `argv` or in its `--config` YAML (without parsing anything else)."""
+    given: dict[str, Any] = {}
+    for index, token in enumerate(argv):
+        flag, _, value = token.partition("=")
+        name = flag.lstrip("-").replace("-", "_")
+        if flag.startswith("--") and name in ("config", *REQUIRED):
+            given[name] = value if value else (argv[index + 1] if index + 1 < len(argv) else None)
+    config = given.pop("config", None)
+    if config:
+        import yaml
+
+        try:
+            with open(config) as file:
+                values = yaml.safe_load(file) or {}
+        except OSError as error:
+            raise CLIError(f"--config {config}: {error.strerror}") from None
+        except yaml.YAMLError as error:
+            raise CLIError(f"--config {config}: invalid YAML ({' '.join(str(error).split())})") from None
+        for name in REQUIRED:
+            if name not in given and isinstance(values, dict) and values.get(name) is not None:
+                given[name] = str(values[name])
+    return given
+
+
+def check_required(argv: list[str]) -> None:
+    """Refuse a command line (with its --config file) that lacks a required key; imports neither torch nor TRL."""
+    given = _given(argv)
+    for name in REQUIRED:
+        if not given.get(name):
+            raise CLIError(f"--{name} is required (on the command line or in the --config file)")
+
+
+def cap_dataloader_workers(training_args: Any) -> None:
+    """Never ask for more dataloader workers than this process may use CPUs (one info line when capped)."""
+    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if training_args.dataloader_num_workers > available:
+        logger.info(
+            "dataloader_num_workers %d -> %d (the CPUs available)", training_args.dataloader_num_workers, available
+        )
+        training_args.dataloader_num_workers = available
 
 
 def run(script_args: ScriptArguments, training_args: RationaleSFTConfig, model_args: ModelConfig) -> str:
@@ -30,6 +108,7 @@ def run(script_args: ScriptArguments, training_args: RationaleSFTConfig, model_a
     import datasets
     import torch
     from accelerate import PartialState
+    from trl import get_quantization_config
 
     from ..model import MMReasonForConditionalGeneration, MMReasonProcessor
     from ..train import RationaleSFTTrainer, lora_config
@@ -76,9 +155,18 @@ def run(script_args: ScriptArguments, training_args: RationaleSFTConfig, model_a
     return training_args.output_dir
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Entry point of `mmreason sft`."""
-    script_args, training_args, model_args = make_parser().parse_args_and_config(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+def _main(argv: list[str]) -> None:
+    if "-h" not in argv and "--help" not in argv:
+        check_required(argv)
+    script_args, training_args, model_args = strict_parse(make_parser(), argv)
+    configure_logging()
+    check_source(model_args.model_name_or_path, "--model_name_or_path")
+    check_source(script_args.dataset_name, "--dataset_name", kind="dataset")
+    cap_dataloader_workers(training_args)
     out = run(script_args, training_args, model_args)
     logger.info("Saved the model to %s", out)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of `mmreason sft`."""
+    run_command("mmreason sft", _main, argv)
