@@ -8,6 +8,7 @@ listed (names, sizes, mtimes) when the session starts and again when it ends; an
 
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -98,6 +99,21 @@ def user_caches_untouched():
             f"the same time shows here too): {changed[:20]}",
             pytrace=False,
         )
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: takes a minute or more on 2 CPU cores (CI still runs it)")
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory):
+    """`mmreason demo --max_steps 30 --examples 2` run once, as a user runs it, in a fresh folder: `(folder,
+    completed process)`; the checkpoint is `folder / "mmreason-demo"`, the README's default."""
+    folder = tmp_path_factory.mktemp("demo-folder")
+    command = [sys.executable, "-m", "mmreason.cli", "demo", "--max_steps", "30", "--examples", "2"]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=folder, timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return folder, result
 
 
 @pytest.fixture(scope="session")
