@@ -60,13 +60,13 @@ def _group_first(parser: Any, title: str, dests: Any, position: int = 0) -> None
     parser._action_groups.insert(position, group)
 
 
-def _given(argv: list[str]) -> dict[str, Any]:
-    """Values of the REQUIRED keys in `argv` or in its `--config` YAML (without parsing anything else)."""
+def _given(argv: list[str], keys: tuple[str, ...] = REQUIRED) -> dict[str, Any]:
+    """Values of `keys` in `argv` or in its `--config` YAML (without parsing anything else)."""
     given: dict[str, Any] = {}
     for index, token in enumerate(argv):
         flag, _, value = token.partition("=")
         name = flag.lstrip("-").replace("-", "_")
-        if flag.startswith("--") and name in ("config", *REQUIRED):
+        if flag.startswith("--") and name in ("config", *keys):
             given[name] = value if value else (argv[index + 1] if index + 1 < len(argv) else None)
     config = given.pop("config", None)
     if config:
@@ -79,7 +79,7 @@ def _given(argv: list[str]) -> dict[str, Any]:
             raise CLIError(f"--config {config}: {error.strerror}") from None
         except yaml.YAMLError as error:
             raise CLIError(f"--config {config}: invalid YAML ({' '.join(str(error).split())})") from None
-        for name in REQUIRED:
+        for name in keys:
             if name not in given and isinstance(values, dict) and values.get(name) is not None:
                 given[name] = str(values[name])
     return given
@@ -91,6 +91,12 @@ def check_required(argv: list[str]) -> None:
     for name in REQUIRED:
         if not given.get(name):
             raise CLIError(f"--{name} is required (on the command line or in the --config file)")
+
+
+def note_precision(argv: list[str], training_args: Any) -> None:
+    """One info line when bf16 was left unset and is off (no bf16-capable accelerator): training runs in fp32."""
+    if not (training_args.bf16 or training_args.fp16) and not _given(argv, ("bf16", "fp16")):
+        logger.info("bf16 is off (no bf16-capable accelerator in use): training in fp32")
 
 
 def cap_dataloader_workers(training_args: Any) -> None:
@@ -162,6 +168,7 @@ def _main(argv: list[str]) -> None:
     configure_logging()
     check_source(model_args.model_name_or_path, "--model_name_or_path")
     check_source(script_args.dataset_name, "--dataset_name", kind="dataset")
+    note_precision(argv, training_args)
     cap_dataloader_workers(training_args)
     out = run(script_args, training_args, model_args)
     logger.info("Saved the model to %s", out)

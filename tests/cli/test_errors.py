@@ -118,6 +118,9 @@ def test_dataloader_workers_are_capped_to_the_cpus(caplog):
 
     available = len(os.sched_getaffinity(0))
     args = SimpleNamespace(dataloader_num_workers=available + 16)
+    from mmreason.cli.errors import configure_logging
+
+    configure_logging()  # as the commands do: mmreason's logger, not propagating to the root
     logger = logging.getLogger("mmreason")
     logger.addHandler(caplog.handler)  # the CLI's mmreason logger does not propagate to the root
     try:
