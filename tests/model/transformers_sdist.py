@@ -34,7 +34,8 @@ def cache_dir() -> Path:
 def _pip_download(requirement: str, dest: Path, *, source: bool, timeout: float) -> Path:
     """Download one distribution (no dependencies); returns its file. Raises `RuntimeError` with pip's message."""
     dest.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check", "-q", "-d", str(dest)]
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-cache-dir", "--disable-pip-version-check"]
+    cmd += ["-q", "--timeout", "20", "--retries", "1", "-d", str(dest)]  # unreachable registry: skip fast
     cmd += ["--no-binary", ":all:"] if source else ["--only-binary", ":all:"]
     try:
         proc = subprocess.run([*cmd, requirement], capture_output=True, text=True, timeout=timeout)
