@@ -203,9 +203,17 @@ def test_pathological_responses_are_bounded(mode):
 def test_100k_character_responses_are_fast(mode, response):
     scorer = MathVisionScorer()
     for doc in ({"answer": "3", "options": []}, MC):
+        assert _best_time(lambda doc=doc: scorer.score(response, doc, mode)) < 0.1
+
+
+def _best_time(call, repeats: int = 3) -> float:
+    """Fastest of a few runs, so a loaded CI machine does not fail a linear-time check."""
+    times = []
+    for _ in range(repeats):
         start = time.perf_counter()
-        scorer.score(response, doc, mode)
-        assert time.perf_counter() - start < 0.1
+        call()
+        times.append(time.perf_counter() - start)
+    return min(times)
 
 
 _TOKENS_A = ["\\boxed{", "}", "{", "oxed{", "is ", "=", "\\approx", "\\frac", "\\sqrt", "^", "9", "1", ".", ",", " "]
