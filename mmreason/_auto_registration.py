@@ -52,10 +52,24 @@ def register_now() -> None:
             from .model.registration import register
 
             register()
+            _expose_on_transformers()
             _state["done"] = True
         finally:
             _state["running"] = False
     sys.meta_path[:] = [finder for finder in sys.meta_path if not isinstance(finder, _RegisterAfterTransformers)]
+
+
+def _expose_on_transformers() -> None:
+    """`register()` sets the classes on the `transformers` module it imported; transformers can swap its lazy
+    top-level module in `sys.modules` while its Auto modules load, so set them on the current one too (TRL resolves
+    `config.architectures[0]` there)."""
+    from . import model
+
+    current = sys.modules.get("transformers")
+    for name in ("MMReasonConfig", "MMReasonModel", "MMReasonForConditionalGeneration", "MMReasonProcessor",
+                 "MMReasonImageProcessor"):  # fmt: skip
+        if current is not None and getattr(current, name, None) is None:
+            setattr(current, name, getattr(model, name))
 
 
 def _maybe_register(finished: str | None = None) -> None:
