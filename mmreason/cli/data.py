@@ -44,7 +44,9 @@ USAGE = {
 class PrepareArguments:
     """Arguments of `mmreason data prepare CORPUS`."""
 
-    corpus: str = field(metadata={"help": "mammoth-vl, visualwebinstruct, or llava (any LLaVA JSON/JSONL)."})
+    corpus: str = field(
+        metadata={"help": "mammoth-vl, visualwebinstruct, llava (any LLaVA JSON/JSONL) or rows (mmreason's rows)."}
+    )
     source: str = field(metadata={"help": "Raw corpus: local folder (or a JSON file for `llava`) or Hub repo id."})
     out: str = field(
         metadata={"help": "Output folder (Parquet shards + README.md); a rerun of the same source/options resumes."}
@@ -55,6 +57,9 @@ class PrepareArguments:
     shard_size_mb: int = field(default=512, metadata={"help": "Shard size target (media bytes) in MB."})
     index_cache_dir: str | None = field(default=None, metadata={"help": "Where archive indexes are cached."})
     check_images: bool = field(default=True, metadata={"help": "Drop rows whose image does not decode fully."})
+    max_drop_fraction: float = field(
+        default=0.5, metadata={"help": "Exit non-zero if a subset keeps no rows or drops more than this fraction."}
+    )
     overwrite: bool = field(
         default=False,
         metadata={"help": "Discard the subsets' earlier shards/logs in --out (needed if source/options changed)."},
@@ -83,6 +88,9 @@ class ValidateArguments(DataSourceArguments):
     )  # fmt: skip
     out: str = field(default="validation-report", metadata={"help": "Report folder."})
     max_length: int | None = field(default=8192, metadata={"help": "Token budget (si 8192, ov 16384)."})
+    max_drop_fraction: float = field(
+        default=0.5, metadata={"help": "Exit non-zero if no row is kept or more than this fraction would be dropped."}
+    )
     image_check: str = field(
         default="full", metadata={"help": "full (decode) or header.", "choices": ["full", "header"]}
     )
@@ -131,15 +139,20 @@ def prepare_main(argv: list[str]) -> None:
     parser = trl_parser((PrepareArguments,), prog="mmreason data prepare", usage=USAGE["prepare"])
     (args,) = strict_parse(parser, positional(parser, argv, ("corpus",)))
     check_source(args.source, "--source", kind="dataset")
-    from ..data.builders import CORPORA, llava_json_spec
-    from ..data.prepare import PrepareMismatchError, prepare_corpus
+    from ..data.builders import CORPORA, llava_json_spec, looks_like_rows, rows_spec
+    from ..data.prepare import PrepareMismatchError, TooManyDropsError, check_drops, prepare_corpus
 
-    if args.corpus == "llava":
+    if args.corpus == "llava" and looks_like_rows(args.source):
+        logger.info("%s holds mmreason rows (`messages` with content parts): preparing it as `rows`", args.source)
+        args.corpus = "rows"
+    if args.corpus == "rows":
+        spec, source = rows_spec(args.source)
+    elif args.corpus == "llava":
         spec, source = llava_json_spec(args.source)
     elif args.corpus in CORPORA:
         spec, source = CORPORA[args.corpus], args.source
     else:
-        raise SystemExit(f"unknown corpus {args.corpus!r}; choose from {[*CORPORA, 'llava']}")
+        raise SystemExit(f"unknown corpus {args.corpus!r}; choose from {[*CORPORA, 'llava', 'rows']}")
     try:
         states = prepare_corpus(
             spec,
@@ -157,6 +170,10 @@ def prepare_main(argv: list[str]) -> None:
         raise SystemExit(f"mmreason data prepare: {error}") from None
     for name, state in states.items():
         logger.info("%s: %d rows in %d shards, dropped %s", name, state.rows, state.shards, dict(state.drops))
+    try:
+        check_drops(states, args.out, args.max_drop_fraction)
+    except TooManyDropsError as error:
+        raise SystemExit(f"mmreason data prepare: {error}") from None
     logger.info("Wrote %s (load with datasets.load_dataset(%r, <subset>))", Path(args.out) / "README.md", args.out)
 
 
@@ -175,6 +192,12 @@ def validate_main(argv: list[str]) -> None:
     summary = report.summary(args.max_length)
     logger.info("%d rows, %d to drop %s; report in %s", summary["rows"], summary["dropped"], summary["issues"], out)
     print(json.dumps({key: summary[key] for key in ("rows", "kept", "dropped", "issues", "tokens")}))
+    if summary["kept"] == 0 or summary["dropped"] > args.max_drop_fraction * summary["rows"]:
+        raise SystemExit(
+            f"mmreason data validate: {summary['kept']} of {summary['rows']} rows kept, {summary['dropped']} to drop "
+            f"(more than --max_drop_fraction {args.max_drop_fraction:g}) {summary['issues']}; every dropped row "
+            f"and why: {Path(out) / 'dropped.jsonl'}"
+        )
 
 
 def export_main(argv: list[str]) -> None:

@@ -44,6 +44,11 @@ class EvalArguments:
     max_new_tokens: int = field(default=1024, metadata={"help": "Generation budget."})
     dtype: str = field(default="auto", metadata={"help": "transformers: model dtype."})
     attn_implementation: str | None = field(default=None, metadata={"help": "transformers: sdpa, flash_attention_2."})
+    on_mismatch: str = field(
+        default="error",
+        metadata={"help": "Output folder made with another model/settings: error, or new_folder.",
+                  "choices": ["error", "new_folder"]},
+    )  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -74,8 +79,12 @@ def _main(argv: list[str]) -> None:
         )  # fmt: skip
     results = run_eval(
         args.benchmark, backend, args.output_dir, data=args.data, limit=args.limit, modes=tuple(args.modes),
-        model_name=args.model,
+        model_name=args.model, on_mismatch=args.on_mismatch,
     )  # fmt: skip
-    summary = {mode: round(100 * m["accuracy"], 2) for mode, m in results["metrics"].items()}
-    logger.info("%s: %s (%d/%d rows answered)", args.benchmark, summary, results["answered"], results["rows"])
-    print(json.dumps({"benchmark": args.benchmark, "accuracy": summary, "missing": results["missing"]}))
+    from ..eval.report import accuracy_text, summary
+
+    shown = {mode: accuracy_text(m) for mode, m in results["metrics"].items()}
+    logger.info("%s accuracy (%%): %s (%d/%d rows)", args.benchmark, shown, results["answered"], results["rows"])
+    # accuracy as a fraction in [0, 1] (None: the mode decided nothing), the unit of results.json and `evaluate`
+    print(json.dumps({"benchmark": args.benchmark, "accuracy": summary(results), "missing": results["missing"],
+                      "partial": results["partial"]}))  # fmt: skip
