@@ -21,10 +21,11 @@ from typing import Any
 import datasets
 import torch
 from transformers import AutoModelForImageTextToText, AutoProcessor
-from trl import SFTConfig, SFTTrainer, TrlParser
+from trl import SFTConfig, SFTTrainer
 
 from ..data import load_sample_dataset
 from ..testing import build_tiny
+from .errors import configure_logging, run_command, strict_parse, trl_parser
 
 logger = logging.getLogger("mmreason.demo")
 
@@ -167,6 +168,10 @@ def report(summary: dict) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     """`mmreason demo [--config demo.yaml] [--max_steps N] ...`."""
-    (args,) = TrlParser((DemoArguments,), prog="mmreason demo").parse_args_and_config(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    run_command("mmreason demo", _main, argv)
+
+
+def _main(argv: list[str]) -> None:
+    (args,) = strict_parse(trl_parser((DemoArguments,), prog="mmreason demo"), argv)
+    configure_logging()
     print(report(run(args)), flush=True)

@@ -82,7 +82,7 @@ class TransformersBackend:
             batch = [self._with_system(c) for c in conversations[start : start + self.batch_size]]
             inputs = self.processor.apply_chat_template(
                 batch, add_generation_prompt=True, tokenize=True, return_dict=True, return_tensors="pt",
-                padding=True, padding_side="left",
+                processor_kwargs={"padding": True, "padding_side": "left"},
             ).to(self.model.device)  # fmt: skip
             with torch.inference_mode():
                 generated = self.model.generate(**inputs, max_new_tokens=self.max_new_tokens, do_sample=False)
