@@ -172,9 +172,7 @@ def test_mistakes_are_one_line(tmp_path, capsys, monkeypatch):
         assert len(err.splitlines()) == 1 and expected in err, (argv, err)
 
 
-def test_cpu_precision_falls_back_to_fp32_with_one_info_line(tmp_path, caplog):
-    import logging
-
+def test_cpu_precision_falls_back_to_fp32_with_one_info_line(tmp_path):
     import torch
 
     from mmreason.cli.sft import make_parser, note_precision
@@ -182,22 +180,13 @@ def test_cpu_precision_falls_back_to_fp32_with_one_info_line(tmp_path, caplog):
     if torch.cuda.is_available():
         pytest.skip("the fallback is for machines without a bf16 accelerator")
     given = ["--model_name_or_path", "m", "--dataset_name", "d", "--output_dir", str(tmp_path)]
-    from mmreason.cli.errors import configure_logging
+    from .logs import mmreason_messages
 
-    configure_logging()  # as the commands do: mmreason's logger, not propagating to the root
-    logger = logging.getLogger("mmreason")
-    logger.addHandler(caplog.handler)  # the CLI's mmreason logger does not propagate to the root
-    try:
-        with caplog.at_level(logging.INFO, logger="mmreason"):
-            for argv, expected in ((given, 1), ([*given, "--bf16", "false"], 0)):
-                caplog.clear()
-                _, training_args, _ = make_parser().parse_args_and_config(argv)
-                note_precision(argv, training_args)
-                assert not training_args.bf16
-                assert [r.getMessage() for r in caplog.records] == [
-                    "bf16 is off (no bf16-capable accelerator in use): training in fp32"
-                ][:expected]
-    finally:
-        logger.removeHandler(caplog.handler)
+    for argv, expected in ((given, 1), ([*given, "--bf16", "false"], 0)):
+        with mmreason_messages() as messages:
+            _, training_args, _ = make_parser().parse_args_and_config(argv)
+            note_precision(argv, training_args)
+        assert not training_args.bf16
+        assert messages == ["bf16 is off (no bf16-capable accelerator in use): training in fp32"][:expected]
     with pytest.raises(ValueError, match="bf16"):  # asked for explicitly, it still errors
         make_parser().parse_args_and_config([*given, "--bf16", "true"])
