@@ -22,7 +22,7 @@ keeps the text from the first "{" to the last "}", removes backslashes and parse
 case-insensitively or as the only one of A-E present; compares free form as `pred.lower() in gold.lower()` (the
 reverse direction); and falls back to an LLM reformatter. Its numbers do not compare with DynaMath's tables.
 
-Bounds (both modes): a reply longer than `MAX_CHARS` (and in strict mode a stated answer longer than
+Bounds (both modes): a reply longer than `base.MAX_RESPONSE_CHARS` (and in strict mode a stated answer longer than
 `MAX_SPAN_CHARS`) is a miss flagged `over_bound`; JSON nested deeper than
 `MAX_JSON_DEPTH` is not handed to `json.loads` (whose recursion limit is the interpreter's) and counts as JSON that
 does not parse, flagged `json_too_deep` -- the official script reaches the same sentinel for nesting beyond about
@@ -42,7 +42,7 @@ from collections.abc import Sequence
 from itertools import accumulate
 from typing import Any, ClassVar
 
-from .base import Scorer, Verdict, accuracy_table
+from .base import MAX_RESPONSE_CHARS, OVER_BOUND, Scorer, Verdict, accuracy_table
 from .extract import choice_letter
 
 GUIDE = (
@@ -59,10 +59,6 @@ _HINTS = {
 }
 #: the official script's short answer for a reply that is not JSON
 SENTINEL = "wait for check"
-#: flag of a reply past a bound (a miss); the name the other scorers use
-OVER_BOUND = "over_bound"
-#: replies longer than this are a miss (`over_bound`)
-MAX_CHARS = 1_000_000
 #: JSON nested deeper than this is treated as JSON that does not parse (`json_too_deep`)
 MAX_JSON_DEPTH = 100
 #: a stated answer longer than this is a miss (`over_bound`) in strict mode
@@ -374,7 +370,7 @@ class DynaMathScorer(Scorer):
     def score(self, response: str, doc: dict[str, Any], mode: str = "strict") -> Verdict:
         self.check_mode(mode)
         response = response if isinstance(response, str) else ""  # a failed generation's None
-        if len(response) > MAX_CHARS:
+        if len(response) > MAX_RESPONSE_CHARS:
             return Verdict(False, None, [OVER_BOUND])
         gold = _gold(doc)
         if mode == "official":

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from mmreason.eval.scorers.base import Verdict
-from mmreason.eval.scorers.dynamath import MAX_CHARS, MAX_JSON_DEPTH, DynaMathScorer
+from mmreason.eval.scorers.base import MAX_RESPONSE_CHARS, Verdict
+from mmreason.eval.scorers.dynamath import MAX_JSON_DEPTH, DynaMathScorer
 
 GOLDS = [("6.2832", "float"), ("B", "multiple choice"), ("(3.000, 1.000)", "text"), ("May", "text"), ("5", "int")]
 DOCS = [{"ground_truth": gold, "answer_type": kind} for gold, kind in GOLDS]
@@ -76,7 +76,7 @@ def test_time_grows_linearly_with_the_reply(mode):
 
 @pytest.mark.parametrize("mode", ["official", "strict"])
 def test_reply_past_the_length_bound_is_a_flagged_miss(mode):
-    verdict = DynaMathScorer().score('{"short answer": "B"}' + " " * MAX_CHARS, DOCS[1], mode)
+    verdict = DynaMathScorer().score('{"short answer": "B"}' + " " * MAX_RESPONSE_CHARS, DOCS[1], mode)
     assert verdict == Verdict(False, None, ["over_bound"])
 
 
