@@ -98,21 +98,15 @@ class MMReasonModel(_StockWeightInit, LlavaOnevisionModel):
         [`MMReasonForConditionalGeneration.from_pretrained`], which renames and checks its tensors, and the
         backbone is returned. Any other missing, unused or mismatched tensor raises a `ValueError`.
         """
-        from .checkpoint_formats import check_loading_info
-
-        want_info = kwargs.pop("output_loading_info", False)
         if _source_format(pretrained_model_name_or_path, kwargs) != "mmreason":
+            want_info = kwargs.pop("output_loading_info", False)
             full, info = MMReasonForConditionalGeneration.from_pretrained(
                 pretrained_model_name_or_path, *args, output_loading_info=True, **kwargs
             )
             return (full.model, info) if want_info else full.model
-        allow_mismatched = kwargs.get("ignore_mismatched_sizes", False)
-        kwargs["ignore_mismatched_sizes"] = True  # reported below as a ValueError naming the tensors
-        model, info = super().from_pretrained(pretrained_model_name_or_path, *args, output_loading_info=True, **kwargs)
-        head = {key for key in info.get("unexpected_keys", []) if key.startswith("lm_head.")}
-        checked = {**info, "unexpected_keys": [key for key in info.get("unexpected_keys", []) if key not in head]}
-        check_loading_info(checked, "mmreason", pretrained_model_name_or_path, allow_mismatched=allow_mismatched)
-        return (model, info) if want_info else model
+        return _checked_load(
+            super().from_pretrained, pretrained_model_name_or_path, args, kwargs, "mmreason", unused_ok="lm_head."
+        )
 
     def dummy_vision_output(self) -> torch.Tensor:
         """Sum of the vision tower + projector (+ `image_newline`) output on one blank tile."""
@@ -193,18 +187,13 @@ class MMReasonForConditionalGeneration(_StockWeightInit, LlavaOnevisionForCondit
         initialised, leaves a checkpoint tensor unused or mismatches a shape raises a `ValueError` naming the
         tensors (shape mismatches are allowed only with an explicit `ignore_mismatched_sizes=True`).
         """
-        from .checkpoint_formats import KEYS_FROM, check_loading_info
+        from .checkpoint_formats import KEYS_FROM
 
         source = _source_format(pretrained_model_name_or_path, kwargs)
         if source != "mmreason" and not isinstance(kwargs.get("config"), MMReasonConfig):
             kwargs.pop("config", None)  # e.g. what AutoConfig made of a LLaVA-NeXT config: convert it ourselves
         kwargs.setdefault("key_mapping", KEYS_FROM[source])
-        allow_mismatched = kwargs.get("ignore_mismatched_sizes", False)
-        kwargs["ignore_mismatched_sizes"] = True  # reported below as a ValueError naming the tensors
-        want_info = kwargs.pop("output_loading_info", False)
-        model, info = super().from_pretrained(pretrained_model_name_or_path, *args, output_loading_info=True, **kwargs)
-        check_loading_info(info, source, pretrained_model_name_or_path, allow_mismatched=allow_mismatched)
-        return (model, info) if want_info else model
+        return _checked_load(super().from_pretrained, pretrained_model_name_or_path, args, kwargs, source)
 
     def save_pretrained(self, save_directory, *args, save_original_format: bool = False, **kwargs):
         """`PreTrainedModel.save_pretrained`, always under mmreason's own parameter names.
@@ -215,6 +204,23 @@ class MMReasonForConditionalGeneration(_StockWeightInit, LlavaOnevisionForCondit
         `mmreason convert --to ...` to write another format.
         """
         return super().save_pretrained(save_directory, *args, save_original_format=save_original_format, **kwargs)
+
+
+def _checked_load(
+    load: Any, path: Any, args: tuple, kwargs: dict[str, Any], source: str, unused_ok: str | None = None
+) -> Any:
+    """`load(path, *args, **kwargs)` (a `from_pretrained`) that raises a `ValueError` naming the tensors when the
+    load left any missing, unused (other than those starting with `unused_ok`) or, unless the caller passed
+    `ignore_mismatched_sizes=True`, mismatched; returns `(model, info)` when `output_loading_info` was asked for."""
+    from .checkpoint_formats import check_loading_info
+
+    want_info = kwargs.pop("output_loading_info", False)
+    allow_mismatched = kwargs.get("ignore_mismatched_sizes", False)
+    kwargs["ignore_mismatched_sizes"] = True  # reported below as a ValueError naming the tensors
+    model, info = load(path, *args, output_loading_info=True, **kwargs)
+    unused = [key for key in info.get("unexpected_keys", []) if not (unused_ok and key.startswith(unused_ok))]
+    check_loading_info({**info, "unexpected_keys": unused}, source, path, allow_mismatched=allow_mismatched)
+    return (model, info) if want_info else model
 
 
 def _source_format(pretrained_model_name_or_path: Any, kwargs: dict[str, Any]) -> str:
