@@ -65,8 +65,8 @@ def _main(argv: list[str]) -> None:
         check_source(args.data, "--data", kind="dataset")
     elif offline() or not hub_reachable():
         raise CLIError("--data is required offline (HF_HUB_OFFLINE set or the Hub unreachable): pass a local copy")
-    from ..eval.generation import OpenAIBackend, TransformersBackend
     from ..eval.runner import run_eval
+    from ..generation import OpenAIBackend, TransformersBackend
 
     if args.base_url:
         backend = OpenAIBackend(

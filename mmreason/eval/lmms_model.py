@@ -20,7 +20,7 @@ from typing import Any
 
 from lmms_eval.api.model import lmms
 
-from .generation import GenerationError, OpenAIBackend, TransformersBackend
+from ..generation import GenerationError, OpenAIBackend, TransformersBackend
 
 logger = logging.getLogger("mmreason.eval")
 

@@ -27,9 +27,9 @@ from typing import Any
 import datasets
 from tqdm.auto import tqdm
 
+from ..generation import GenerationError
 from ..model.image_io import load_rgb
 from .benchmarks import SPLIT_COLUMN, Benchmark, RowError, get_benchmark
-from .generation import GenerationError
 from .report import score_and_report
 from .scorers.base import MODES, Scorer
 

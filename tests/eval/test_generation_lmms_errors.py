@@ -5,8 +5,8 @@ import types
 import pytest
 
 from mmreason.testing import make_image
+from tests.generation.stand_in import StandInServer as _Server
 
-from .test_generation import _Server
 from .test_lmms_plugin import lmms_api  # noqa: F401  (fixture)
 
 

@@ -3,8 +3,8 @@ import json
 import pytest
 import yaml
 
-from mmreason.eval.generation import GenerationError
 from mmreason.eval.runner import RunMismatchError, read_predictions, run_eval
+from mmreason.generation import GenerationError
 
 from .fixtures import write_mathvista
 

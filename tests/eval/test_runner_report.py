@@ -10,10 +10,10 @@ from mmreason.eval import METRIC_PATH
 from mmreason.eval.report import plot_results
 from mmreason.eval.runner import run_eval
 from mmreason.testing import make_image
+from tests.generation.stand_in import StandInServer as _Server
 
 from .fixtures import mathvista_rows, write_mathvista, write_wemath
 from .test_benchmarks import ByQuestion, _wemath_answer
-from .test_generation import _Server
 
 
 def _mathverse(folder):

@@ -1,46 +1,11 @@
 """The OpenAI-compatible backend against a local stand-in server: retries on 5xx, data-URI images, errors kept."""
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 
-from mmreason.eval.generation import GenerationError, OpenAIBackend, TransformersBackend
+from mmreason.generation import GenerationError, OpenAIBackend, TransformersBackend
 from mmreason.testing import build_tiny, make_image
 
-
-class _Server:
-    def __init__(self, failures: int):
-        self.requests, self.failures = [], failures
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                outer.requests.append(body)
-                if outer.failures > 0 or "fail-always" in json.dumps(body):
-                    outer.failures -= 1
-                    self.send_response(500)
-                    self.end_headers()
-                    self.wfile.write(b'{"error": {"message": "overloaded"}}')
-                    return
-                reply = {"id": "x", "object": "chat.completion", "created": 0, "model": body["model"],
-                         "choices": [{"index": 0, "finish_reason": "stop",
-                                      "message": {"role": "assistant", "content": "Answer: 42"}}]}  # fmt: skip
-                data = json.dumps(reply).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+from .stand_in import StandInServer as _Server
 
 
 @pytest.fixture

@@ -1,0 +1,38 @@
+"""HF chat messages → OpenAI chat messages, images as PNG data URIs."""
+
+from __future__ import annotations
+
+import base64
+import io
+from typing import Any
+
+from ..model.image_io import load_rgb
+
+
+def image_data_uri(image: Any) -> str:
+    """A PNG data URI for an image given as PIL, bytes, a path or a `datasets` dict."""
+    rgb = load_rgb(image)
+    buffer = io.BytesIO()
+    rgb.save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def to_openai_messages(conversation: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """HF chat messages → OpenAI chat messages (`image_url` parts with data URIs)."""
+    messages = []
+    for message in conversation:
+        content = message["content"]
+        if isinstance(content, str):
+            messages.append({"role": message["role"], "content": content})
+            continue
+        parts = []
+        for part in content:
+            if part["type"] == "image":
+                parts.append({"type": "image_url", "image_url": {"url": image_data_uri(part["image"])}})
+            elif part["type"] == "text":
+                parts.append({"type": "text", "text": part.get("text") or ""})
+        messages.append({"role": message["role"], "content": parts})
+    return messages
+
+
+__all__ = ["image_data_uri", "to_openai_messages"]
