@@ -3,7 +3,9 @@
 Two backends: transformers in-process, or any OpenAI-compatible server (vLLM/SGLang).
 
 Both take conversations in HF chat format whose image parts carry their image (`{"type": "image", "image": PIL}`)
-and return one string per conversation. Greedy decoding by default, as the benchmarks' official settings.
+and return one string per conversation. Greedy decoding by default, as the benchmarks' official settings;
+`generate(conversations, sampling)` takes per-request [`Sampling`] (budget, temperature/top_p/do_sample, stop
+sequences, at which answers are also cut).
 
 * [`TransformersBackend`]: `AutoModelForImageTextToText`-style model + processor, batched (left padding).
 * [`OpenAIBackend`]: `/v1/chat/completions` with images as base64 data URIs, requests in parallel threads; the
@@ -12,9 +14,15 @@ and return one string per conversation. Greedy decoding by default, as the bench
   share an environment with transformers 5.23, so this is how vLLM-served exports are evaluated.
 """
 
-from .errors import GenerationError
+from .errors import GenerationError, ServedGeometryError, UnsupportedRequest
 from .openai_backend import OpenAIBackend
-from .openai_messages import image_data_uri, to_openai_messages
+from .openai_messages import image_data_uri, to_openai_messages, video_data_uri
+from .sampling import Sampling, truncate_at_stop
+from .served_geometry import check_served_geometry
 from .transformers_backend import TransformersBackend
 
-__all__ = ["GenerationError", "OpenAIBackend", "TransformersBackend", "image_data_uri", "to_openai_messages"]
+__all__ = [
+    "GenerationError", "OpenAIBackend", "Sampling", "ServedGeometryError", "TransformersBackend",
+    "UnsupportedRequest", "check_served_geometry", "image_data_uri", "to_openai_messages", "truncate_at_stop",
+    "video_data_uri",
+]  # fmt: skip

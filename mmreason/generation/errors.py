@@ -1,4 +1,4 @@
-"""What a generation backend returns for a request that failed after its retries."""
+"""What a generation backend returns for a request that failed after its retries, and what it refuses."""
 
 from __future__ import annotations
 
@@ -12,4 +12,12 @@ class GenerationError:
     message: str
 
 
-__all__ = ["GenerationError"]
+class ServedGeometryError(ValueError):
+    """A served model whose image geometry is not the one the server applies (vLLM's `anyres_max_9`)."""
+
+
+class UnsupportedRequest(ValueError):
+    """A request part or setting the backend cannot honour (e.g. video frames for a server)."""
+
+
+__all__ = ["GenerationError", "ServedGeometryError", "UnsupportedRequest"]

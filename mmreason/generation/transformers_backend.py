@@ -1,39 +1,60 @@
-"""[`TransformersBackend`]: batched greedy generation with an in-process model (left padding)."""
+"""[`TransformersBackend`]: batched generation with an in-process model (left padding), greedy by default."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from ..model.chat_templates import QWEN_EVAL_SYSTEM
 from .errors import GenerationError
+from .sampling import Sampling, per_request, truncate_at_stop
+from .videos import decode_videos
+
+logger = logging.getLogger("mmreason.generation")
+
+#: the first batch size tried with `batch_size="auto"` when no `max_batch_size` is given
+AUTO_START = 64
 
 
 class TransformersBackend:
-    """Batched greedy generation with an in-process model.
+    """Batched generation with an in-process model.
 
     Args:
         model_path: any checkpoint `MMReasonForConditionalGeneration.from_pretrained` reads, or a loaded
             `(model, processor)` pair.
-        batch_size: conversations per `generate` call.
-        max_new_tokens: generation budget.
+        batch_size: conversations per `generate` call, or `"auto"` (also lmms-eval's `"auto:N"`): start at
+            `max_batch_size` and halve the batch on a CUDA out-of-memory error, keeping the size that fits.
+        max_new_tokens: generation budget (of requests that set none).
         system_prompt: system turn (default: the `qwen_2_5` eval prompt MAmmoTH-VL's lmms-eval runs used).
-        dtype / device / attn_implementation: passed to `from_pretrained`.
+        dtype / device / attn_implementation: passed to `from_pretrained` (`device=None`: CUDA when available).
+        max_batch_size: the first size tried with `batch_size="auto"` (default 64).
+        sampling: the decoding of requests that bring none (default: greedy).
+
+    Video parts (`{"type": "video", "video": frames | path}`) go through the processor; a video file is decoded
+    with `torchcodec` (`pip install torchcodec`) and sampled to the image processor's `max_frames`.
     """
 
     def __init__(
         self,
         model_path: str | tuple[Any, Any],
-        batch_size: int = 8,
+        batch_size: int | str = 8,
         max_new_tokens: int = 1024,
         system_prompt: str | None = QWEN_EVAL_SYSTEM,
         dtype: str = "auto",
         device: str | None = None,
         attn_implementation: str | None = None,
+        max_batch_size: int | None = None,
+        sampling: Sampling | None = None,
     ):
         import torch
 
         from ..model import MMReasonForConditionalGeneration, MMReasonProcessor
 
+        self.auto_batch = str(batch_size).split(":")[0] == "auto"
+        if self.auto_batch:
+            batch_size = int(max_batch_size or AUTO_START)
+        elif not str(batch_size).isdigit() or int(batch_size) < 1:
+            raise ValueError(f"batch_size must be a positive integer or 'auto', not {batch_size!r}")
         if isinstance(model_path, tuple):
             self.model, self.processor = model_path
         else:
@@ -43,31 +64,75 @@ class TransformersBackend:
             self.processor = MMReasonProcessor.from_pretrained(model_path)
         device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self.model = self.model.to(device).eval()
-        self.batch_size, self.max_new_tokens, self.system_prompt = batch_size, max_new_tokens, system_prompt
+        self.batch_size, self.max_new_tokens, self.system_prompt = int(batch_size), max_new_tokens, system_prompt
+        self.sampling = sampling or Sampling()
+
+    @property
+    def default_sampling(self) -> Sampling:
+        """The decoding of requests that bring none (budget: `max_new_tokens`)."""
+        return self.sampling.with_budget(self.max_new_tokens)
 
     def settings(self) -> dict[str, Any]:
         """What decides the outputs (the eval runner keys resumption on it): checkpoint, dtype, decoding."""
+        default = self.default_sampling
         return {
             "backend": "transformers", "checkpoint": str(getattr(self.model, "name_or_path", "")),
-            "dtype": str(self.model.dtype), "max_new_tokens": self.max_new_tokens, "do_sample": False,
-            "system_prompt": self.system_prompt,
+            "dtype": str(self.model.dtype), "system_prompt": self.system_prompt, **default.settings(),
+            "do_sample": default.sampled, "temperature": default.effective_temperature,
         }  # fmt: skip
 
-    def generate(self, conversations: list[list[dict[str, Any]]]) -> list[str | GenerationError]:
+    def generate(
+        self, conversations: list[list[dict[str, Any]]], sampling: Sampling | list[Sampling] | None = None
+    ) -> list[str | GenerationError]:
+        """One answer per conversation; `sampling`: one setting for all, or one per conversation (requests with
+        the same setting are batched together)."""
+        settings = per_request(sampling, len(conversations), self.default_sampling)
+        outputs: list[str | GenerationError] = [""] * len(conversations)
+        groups: dict[Sampling, list[int]] = {}
+        for index, setting in enumerate(settings):
+            groups.setdefault(setting, []).append(index)
+        for setting, indices in groups.items():
+            for index, text in zip(indices, self._generate_group([conversations[i] for i in indices], setting)):
+                outputs[index] = text
+        return outputs
+
+    def _generate_group(self, conversations: list[list[dict[str, Any]]], sampling: Sampling) -> list[str]:
         import torch
 
-        outputs: list[str | GenerationError] = []
-        for start in range(0, len(conversations), self.batch_size):
-            batch = [self._with_system(c) for c in conversations[start : start + self.batch_size]]
-            inputs = self.processor.apply_chat_template(
-                batch, add_generation_prompt=True, tokenize=True, return_dict=True, return_tensors="pt",
-                processor_kwargs={"padding": True, "padding_side": "left"},
-            ).to(self.model.device)  # fmt: skip
-            with torch.inference_mode():
-                generated = self.model.generate(**inputs, max_new_tokens=self.max_new_tokens, do_sample=False)
-            new = generated[:, inputs["input_ids"].shape[1] :]
-            outputs.extend(self.processor.batch_decode(new, skip_special_tokens=True))
+        outputs: list[str] = []
+        while len(outputs) < len(conversations):
+            batch = conversations[len(outputs) : len(outputs) + self.batch_size]
+            try:
+                outputs.extend(self._generate_batch(batch, sampling))
+            except torch.OutOfMemoryError:
+                if not self.auto_batch or self.batch_size == 1:
+                    raise
+                self.batch_size //= 2
+                logger.warning("out of memory: batch_size auto now tries %d", self.batch_size)
+                if torch.cuda.is_available():
+                    torch.cuda.empty_cache()
         return outputs
+
+    def _generate_batch(self, batch: list[list[dict[str, Any]]], sampling: Sampling) -> list[str]:
+        import torch
+
+        inputs = self.processor.apply_chat_template(
+            [decode_videos(self._with_system(c)) for c in batch], add_generation_prompt=True, tokenize=True,
+            return_dict=True, return_tensors="pt", processor_kwargs={"padding": True, "padding_side": "left"},
+        ).to(self.model.device)  # fmt: skip
+        kwargs: dict[str, Any] = {"max_new_tokens": sampling.max_new_tokens, "do_sample": sampling.sampled}
+        if sampling.sampled:
+            kwargs["temperature"] = sampling.effective_temperature
+            if sampling.top_p is not None:
+                kwargs["top_p"] = sampling.top_p
+        if sampling.num_beams > 1:
+            kwargs["num_beams"] = sampling.num_beams
+        if sampling.stop:
+            kwargs.update(stop_strings=list(sampling.stop), tokenizer=self.processor.tokenizer)
+        with torch.inference_mode():
+            generated = self.model.generate(**inputs, **kwargs)
+        new = generated[:, inputs["input_ids"].shape[1] :]
+        return [truncate_at_stop(t, sampling.stop) for t in self.processor.batch_decode(new, skip_special_tokens=True)]
 
     def _with_system(self, conversation: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if self.system_prompt is None or conversation[0]["role"] == "system":
@@ -75,4 +140,4 @@ class TransformersBackend:
         return [{"role": "system", "content": [{"type": "text", "text": self.system_prompt}]}, *conversation]
 
 
-__all__ = ["TransformersBackend"]
+__all__ = ["AUTO_START", "TransformersBackend"]

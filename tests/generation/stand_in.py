@@ -1,4 +1,5 @@
-"""A local stand-in for an OpenAI-compatible server: fails the first `failures` requests with 500, then answers."""
+"""A local stand-in for an OpenAI-compatible server: fails the first `failures` requests with 500, then answers
+"Answer: 42"; `GET /v1/models` lists `models` as vLLM does (`id`, `owned_by: "vllm"`, `root`), or 404 without."""
 
 import json
 import threading
@@ -6,13 +7,28 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class StandInServer:
-    def __init__(self, failures: int):
-        self.requests, self.failures = [], failures
+    def __init__(self, failures: int, models: list[dict] | None = None):
+        self.requests, self.failures, self.models = [], failures, models
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args):
                 pass
+
+            def do_GET(self):
+                if outer.models is None or self.path.rstrip("/") != "/v1/models":
+                    self.send_response(404)
+                    self.end_headers()
+                    return
+                data = json.dumps({"object": "list", "data": [
+                    {"object": "model", "created": 0, "owned_by": "vllm", "max_model_len": 4096, **m}
+                    for m in outer.models
+                ]}).encode()  # fmt: skip
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
 
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
