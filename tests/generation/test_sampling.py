@@ -111,7 +111,8 @@ def test_openai_backend_sends_video_files(server, tmp_path):
     video = tmp_path / "clip.mp4"
     video.write_bytes(b"\x00\x00\x00\x18ftypmp42 not a real video")
     backend = OpenAIBackend(server.url, "served", max_retries=0, timeout=10)
-    conversation = [{"role": "user", "content": [{"type": "video", "video": str(video)}, {"type": "text", "text": "Q"}]}]
+    parts = [{"type": "video", "video": str(video)}, {"type": "text", "text": "Q"}]
+    conversation = [{"role": "user", "content": parts}]
     assert backend.generate([conversation]) == ["Answer: 42"]
     part = server.requests[-1]["messages"][-1]["content"][0]
     assert part["type"] == "video_url" and part["video_url"]["url"].startswith("data:video/mp4;base64,")
