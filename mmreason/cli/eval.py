@@ -44,6 +44,12 @@ class EvalArguments:
     max_new_tokens: int = field(default=1024, metadata={"help": "Generation budget."})
     dtype: str = field(default="auto", metadata={"help": "transformers: model dtype."})
     attn_implementation: str | None = field(default=None, metadata={"help": "transformers: sdpa, flash_attention_2."})
+    served_config: str | None = field(
+        default=None, metadata={"help": "server: the served model's folder/config.json (default: vLLM's listed root)."}
+    )
+    allow_geometry_mismatch: bool = field(
+        default=False, metadata={"help": "server: evaluate a model vLLM serves with another image geometry."}
+    )
     on_mismatch: str = field(
         default="error",
         metadata={"help": "Output folder made with another model/settings: error, or new_folder.",
@@ -70,8 +76,9 @@ def _main(argv: list[str]) -> None:
 
     if args.base_url:
         backend = OpenAIBackend(
-            args.base_url, args.model, args.api_key, args.max_new_tokens, concurrency=args.concurrency
-        )
+            args.base_url, args.model, args.api_key, args.max_new_tokens, concurrency=args.concurrency,
+            served_config=args.served_config, allow_geometry_mismatch=args.allow_geometry_mismatch,
+        )  # fmt: skip
     else:
         backend = TransformersBackend(
             args.model, args.batch_size, args.max_new_tokens, dtype=args.dtype,
