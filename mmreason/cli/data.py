@@ -3,6 +3,8 @@
 mmreason data prepare mammoth-vl --source MAmmoTH-VL/MAmmoTH-VL-Instruct-12M --out mammoth-vl --subsets si
 mmreason data prepare visualwebinstruct --source /data/VisualWebInstruct --out vwi
 mmreason data prepare llava --source my_data.json --media_dirs images/ --out my_data
+mmreason data prepare mmpr --source /data/MMPR-v1.2 --out mmpr        # meta.json + annotations/ + images.zip
+mmreason data prepare math-puma --source Stage2/Synthesis/train.json --out puma_synthesis
 mmreason data validate mammoth-vl --dataset_config si --processor MAmmoTH-VL/MAmmoTH-VL-8B --out report
 mmreason data export-llava mammoth-vl --dataset_config si --out si.json --media_folder images/
 """
@@ -45,8 +47,9 @@ class PrepareArguments:
     """Arguments of `mmreason data prepare CORPUS`."""
 
     corpus: str = field(
-        metadata={"help": "mammoth-vl, visualwebinstruct, llava (any LLaVA JSON/JSONL) or rows (mmreason's rows)."}
-    )
+        metadata={"help": "mammoth-vl, visualwebinstruct, llava (any LLaVA JSON/JSONL), rows (mmreason's rows), "
+                  "mmpr (OpenGVLab/MMPR: meta.json folder), preference (JSONL) or math-puma (Stage-2 JSON)."}
+    )  # fmt: skip
     source: str = field(metadata={"help": "Raw corpus: local folder (or a JSON file for `llava`) or Hub repo id."})
     out: str = field(
         metadata={"help": "Output folder (Parquet shards + README.md); a rerun of the same source/options resumes."}
@@ -64,6 +67,12 @@ class PrepareArguments:
         default=False,
         metadata={"help": "Discard the subsets' earlier shards/logs in --out (needed if source/options changed)."},
     )
+    seed: int = field(default=0, metadata={"help": "mmpr: seed of the repeat_time < 1 sub-sampling."})
+    sampling: str = field(
+        default="random",
+        metadata={"help": "mmpr: repeat_time < 1 keeps a seeded random subset or the first records.",
+                  "choices": ["random", "first"]},
+    )  # fmt: skip
 
 
 @dataclass
@@ -140,6 +149,8 @@ def prepare_main(argv: list[str]) -> None:
     (args,) = strict_parse(parser, positional(parser, argv, ("corpus",)))
     check_source(args.source, "--source", kind="dataset")
     from ..data.builders import CORPORA, llava_json_spec, looks_like_rows, rows_spec
+    from ..data.builders.math_puma import math_puma_spec
+    from ..data.builders.mmpr import MMPRMetaError, mmpr_spec, preference_jsonl_spec
     from ..data.prepare import PrepareMismatchError, TooManyDropsError, check_drops, prepare_corpus
 
     if args.corpus == "llava" and looks_like_rows(args.source):
@@ -149,10 +160,17 @@ def prepare_main(argv: list[str]) -> None:
         spec, source = rows_spec(args.source)
     elif args.corpus == "llava":
         spec, source = llava_json_spec(args.source)
+    elif args.corpus == "mmpr":
+        spec, source = mmpr_spec(args.source, seed=args.seed, sampling=args.sampling)
+    elif args.corpus == "preference":
+        spec, source = preference_jsonl_spec(args.source)
+    elif args.corpus == "math-puma":
+        spec, source = math_puma_spec(args.source)
     elif args.corpus in CORPORA:
         spec, source = CORPORA[args.corpus], args.source
     else:
-        raise SystemExit(f"unknown corpus {args.corpus!r}; choose from {[*CORPORA, 'llava', 'rows']}")
+        choices = [*CORPORA, "llava", "rows", "mmpr", "preference", "math-puma"]
+        raise SystemExit(f"unknown corpus {args.corpus!r}; choose from {choices}")
     try:
         states = prepare_corpus(
             spec,
@@ -166,7 +184,7 @@ def prepare_main(argv: list[str]) -> None:
             check_images=args.check_images,
             overwrite=args.overwrite,
         )
-    except PrepareMismatchError as error:
+    except (PrepareMismatchError, MMPRMetaError) as error:
         raise SystemExit(f"mmreason data prepare: {error}") from None
     for name, state in states.items():
         logger.info("%s: %d rows in %d shards, dropped %s", name, state.rows, state.shards, dict(state.drops))
@@ -222,7 +240,8 @@ HELP = "\n".join(
         "usage: mmreason data {prepare,validate,export-llava} ... (`mmreason data SUBCOMMAND --help` for its flags)",
         "",
         "subcommands:",
-        "  prepare       Prepare a corpus (mammoth-vl, visualwebinstruct, llava, rows) as Parquet shards + a card.",
+        "  prepare       Prepare a corpus (mammoth-vl, visualwebinstruct, llava, rows, mmpr, preference, math-puma)"
+        " as Parquet shards + a card.",
         "  validate      Check rows (messages, media, chat template, token budget) with a processor; write a report.",
         "  export-llava  Write rows as LLaVA JSON/JSONL (+ media files), the format LLaVA-NeXT trains on.",
         "",

@@ -110,6 +110,8 @@ class CorpusReader:
         convert: `(record, default_id) -> canonical row with relative media paths`; raise `RecordError` to drop.
         check_images: check each image with `image_problem` (decoded in full) and drop rows the processor would refuse.
         position: a [`position`] from an earlier run, to resume after its last record.
+        media_columns: `(messages column, media column, part type)` triples: whose placeholders count which media
+            (preference and PUMA pair rows have other columns than `messages`/`images`/`videos`).
     """
 
     files: list[Path]
@@ -117,6 +119,10 @@ class CorpusReader:
     convert: Converter = llava_to_canonical
     check_images: bool = True
     position: dict[str, Any] | None = None
+    media_columns: tuple[tuple[str, str, str], ...] = (
+        ("messages", "images", "image"),
+        ("messages", "videos", "video"),
+    )
 
     def __post_init__(self) -> None:
         start = self.position or {}
@@ -173,8 +179,8 @@ class CorpusReader:
         return Item(row=row)
 
     def _attach_media(self, row: dict[str, Any]) -> tuple[str, str] | None:
-        for column, kind in (("images", "image"), ("videos", "video")):
-            expected = count_parts(row["messages"], kind)
+        for messages, column, kind in self.media_columns:
+            expected = count_parts(row[messages], kind)
             if expected != len(row[column]):
                 return f"{kind}_count_mismatch", f"{expected} {kind} placeholder(s) but {len(row[column])} {column}"
             loaded = []

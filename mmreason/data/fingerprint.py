@@ -9,7 +9,8 @@ A run's fingerprint, stored in `prepare_logs/<subset>.state.json`, is
 * `media`: the media folders/archives the reader uses (the corpus' own ones relative to the source, `--media_dirs`
   as absolute paths) and the archives it finds in those folders, each archive with its size. Loose image files
   count by their folder's path only: listing millions of images on every run would cost more than the check;
-* `options`: the settings that change the output (`shard_rows`, `shard_bytes`, `check_images`).
+* `options`: the settings that change the output (`shard_rows`, `shard_bytes`, `check_images`, and the spec's own
+  `options`, e.g. MMPR's sampling seed).
 
 Paths of the source folder itself, the index cache and the progress bar are not part of it.
 """
@@ -82,7 +83,7 @@ def run_fingerprint(
         "subset": subset,
         "records": records,
         "media": media,
-        "options": {key: options[key] for key in OUTPUT_OPTIONS},
+        "options": {**{key: options[key] for key in OUTPUT_OPTIONS}, **dict(spec.options)},
     }
 
 

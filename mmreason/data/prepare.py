@@ -36,7 +36,7 @@ from typing import Any, NamedTuple
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from datasets import DatasetInfo, SplitDict, SplitInfo
+from datasets import DatasetInfo, Features, Image, List, SplitDict, SplitInfo, Video
 from datasets.arrow_writer import get_writer_batch_size_from_data_size, get_writer_batch_size_from_features
 from datasets.info import DatasetInfosDict
 from huggingface_hub import DatasetCard, DatasetCardData
@@ -94,18 +94,25 @@ class WrittenShard(NamedTuple):
 
 
 class ShardWriter:
-    """Writes canonical rows into `train-NNNNN.parquet` shards of about `shard_bytes` (or `shard_rows`)."""
+    """Writes rows (canonical by default, else of `features`) into `train-NNNNN.parquet` shards of about
+    `shard_bytes` (or `shard_rows`)."""
 
-    def __init__(self, folder: Path, shard_rows: int, shard_bytes: int):
+    def __init__(self, folder: Path, shard_rows: int, shard_bytes: int, features: Features | None = None):
         self.folder, self.shard_rows, self.shard_bytes = folder, shard_rows, shard_bytes
-        self.schema = FEATURES.arrow_schema
+        self.features = FEATURES if features is None else features
+        self.schema = self.features.arrow_schema
+        self.media_columns = [
+            name
+            for name, feature in self.features.items()
+            if isinstance(feature, List) and isinstance(feature.feature, Image | Video)
+        ]
         self.rows: list[dict[str, Any]] = []
         self.bytes = 0
 
     def add(self, row: dict[str, Any]) -> bool:
         """Buffer a row; `True` when the shard is full."""
         self.rows.append(row)
-        self.bytes += sum(len(item["bytes"]) for column in ("images", "videos") for item in row[column]) + 1024
+        self.bytes += sum(len(item["bytes"]) for column in self.media_columns for item in row[column]) + 1024
         return len(self.rows) >= self.shard_rows or self.bytes >= self.shard_bytes
 
     def flush(self, index: int) -> WrittenShard:
@@ -114,7 +121,7 @@ class ShardWriter:
         path = self.folder / f"train-{index:05d}.parquet"
         tmp = path.with_name(path.name + ".tmp")
         table = pa.Table.from_pylist(self.rows, schema=self.schema)
-        row_group = get_writer_batch_size_from_features(FEATURES)  # the Hub viewer's row-group sizing
+        row_group = get_writer_batch_size_from_features(self.features)  # the Hub viewer's row-group sizing
         row_group = row_group or get_writer_batch_size_from_data_size(count, self.bytes)
         pq.write_table(table, tmp, row_group_size=row_group)
         shard = WrittenShard(count, file_sha256(tmp), table.nbytes)  # hashed while the file is in the page cache
@@ -173,7 +180,7 @@ def prepare_subset(
         check_images=check_images,
         position=state.position,
     )
-    writer = ShardWriter(folder, shard_rows, shard_bytes)
+    writer = ShardWriter(folder, shard_rows, shard_bytes, spec.row_features)
     pending = {"drops": Counter(), "sources": Counter(), "categories": Counter()}
     bar = tqdm(
         total=reader.total_bytes, initial=reader.bytes_read, unit="B", unit_scale=True, disable=not progress,
@@ -206,7 +213,8 @@ def prepare_subset(
                 pending["drops"][item.drop.reason] += 1
             else:
                 pending["sources"][item.row["source"]] += 1
-                pending["categories"][item.row["category"]] += 1
+                if "category" in item.row:  # preference and pair rows have none
+                    pending["categories"][item.row["category"]] += 1
                 if writer.add(item.row):
                     commit()
             if count % 512 == 0:
@@ -261,9 +269,8 @@ def write_card(spec: CorpusSpec, out: Path, states: dict[str, SubsetState]) -> P
         source_datasets=[spec.repo_id],
         configs=configs,
     )
-    DatasetInfosDict({name: _dataset_info(out / name, state) for name, state in done.items()}).to_dataset_card_data(
-        card_data
-    )
+    infos = {name: _dataset_info(out / name, state, spec.row_features) for name, state in done.items()}
+    DatasetInfosDict(infos).to_dataset_card_data(card_data)
     stats = {
         name: {
             "rows": state.rows,
@@ -274,19 +281,17 @@ def write_card(spec: CorpusSpec, out: Path, states: dict[str, SubsetState]) -> P
         }
         for name, state in states.items()
     }
-    card = DatasetCard.from_template(
-        card_data, template_path=str(CARD_DIR / "canonical_corpus.md"), spec=spec, stats=stats
-    )
+    card = DatasetCard.from_template(card_data, template_path=str(CARD_DIR / spec.card), spec=spec, stats=stats)
     card.save(out / "README.md")
     return out / "README.md"
 
 
-def _dataset_info(folder: Path, state: SubsetState) -> DatasetInfo:
+def _dataset_info(folder: Path, state: SubsetState, features: Features) -> DatasetInfo:
     """The card's `dataset_info` for one subset: features, the train split's rows/Arrow bytes, Parquet bytes."""
     splits = SplitDict()
     splits.add(SplitInfo(name="train", num_bytes=state.num_bytes, num_examples=state.rows))
     parquet_bytes = sum(path.stat().st_size for path in folder.glob("train-*.parquet"))
-    return DatasetInfo(features=FEATURES, splits=splits, download_size=parquet_bytes, dataset_size=state.num_bytes)
+    return DatasetInfo(features=features, splits=splits, download_size=parquet_bytes, dataset_size=state.num_bytes)
 
 
 class TooManyDropsError(ValueError):

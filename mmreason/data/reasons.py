@@ -25,6 +25,10 @@ DROP_REASONS: dict[str, str] = {
     "corrupt_image": "image bytes that do not open as an image",
     "corrupt_video": "video bytes that cannot be read",
     "over_length": "the rendered sample (image/video tokens expanded) is longer than `max_length`",
+    "empty_completion": "a preference pair whose chosen or rejected response has no text",
+    "identical_completions": "a preference pair whose chosen and rejected responses are the same text",
+    "empty_answer": "a PUMA pair whose answer (`output`) has no text",
+    "answer_mismatch": "a PUMA pair whose two sides answer differently (`output` != `output_2`)",
 }
 """Reason name → what it means. Every drop mmreason reports uses one of these names."""
 

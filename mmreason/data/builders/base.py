@@ -75,6 +75,14 @@ class CorpusSpec:
     description: str = ""
     source_note: str = "the original files"
     tags: tuple[str, ...] = field(default=())
+    features: datasets.Features | None = None  # the rows' features; None: the canonical row (`schema.FEATURES`)
+    card: str = "canonical_corpus.md"  # the dataset-card template in mmreason/assets/hub_cards/datasets
+    options: tuple[tuple[str, Any], ...] = ()  # spec settings that change the rows (e.g. a sampling seed)
+
+    @property
+    def row_features(self) -> datasets.Features:
+        """The `datasets.Features` of the rows this corpus prepares into."""
+        return FEATURES if self.features is None else self.features
 
     def subset(self, name: str) -> SubsetSpec:
         if name not in self.subsets:
@@ -139,7 +147,7 @@ class CorpusBuilder(datasets.GeneratorBasedBuilder):
     def _info(self) -> datasets.DatasetInfo:
         return datasets.DatasetInfo(
             description=self.SPEC.description,
-            features=FEATURES,
+            features=self.SPEC.row_features,
             homepage=self.SPEC.homepage,
             license=self.SPEC.license,
             citation=self.SPEC.citation,
