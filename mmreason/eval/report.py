@@ -4,8 +4,12 @@ Units: every machine-readable number (`results.json` `metrics`, the `evaluate` m
 is a fraction in [0, 1]; the human views (`results.md`, `results.png`) and the Hub's `.eval_results` entries
 (whose convention is percent) show percent, labelled "%".
 
-* A mode whose every verdict needs a judge (`official` on MathVerse) decided nothing: it shows
-  "n/a (N need a judge)", never 0.0, and gets no `.eval_results` entry.
+* A mode whose every verdict is undecided (flagged `needs_judge`, as `official` on MathVerse without a judge, or
+  `needs_latex2sympy`, MATH-V `official` without the `latex` extra) decided nothing: it shows
+  "n/a (N need a judge)" / "n/a (N need latex2sympy)", never 0.0, and gets no `.eval_results` entry.
+* With a judge (`run_eval(..., judge=...)`), `official` verdicts the protocol leaves to a judge are decided by it
+  (`mmreason.eval.judge`); `results.json` records the judge's identity under `judge` and failed judge calls
+  under `judge_failures` (those rows stay `needs_judge`).
 * A run that is not the benchmark's full split (`--limit`, a local copy with fewer rows than the official split,
   failed or missing rows) is `partial`: its reasons are listed in `results.json` and `results.md`, and no
   `.eval_results` entries are written (a stale file from an earlier full run is removed).
@@ -21,26 +25,37 @@ from typing import Any
 from .benchmarks import Benchmark
 from .scorers.base import Scorer, Verdict
 
+#: flags of verdicts a mode could not decide, and how the reports name them ("3 need a judge")
+UNDECIDED = {"needs_judge": "need a judge", "needs_latex2sympy": "need latex2sympy"}
+
 
 def needs_judge(metrics: dict[str, Any]) -> int:
     """How many of a mode's verdicts the official protocol leaves to a GPT judge."""
     return int((metrics.get("flags") or {}).get("needs_judge", 0))
 
 
+def undecided(metrics: dict[str, Any]) -> int:
+    """How many of a mode's verdicts carry an `UNDECIDED` flag (a judge or latex2sympy would decide them)."""
+    flags = metrics.get("flags") or {}
+    return sum(int(flags.get(flag, 0)) for flag in UNDECIDED)
+
+
 def decided(metrics: dict[str, Any]) -> bool:
-    """Whether a mode decided at least one row by rule."""
-    return metrics.get("count", 0) > needs_judge(metrics)
+    """Whether a mode decided at least one row."""
+    return metrics.get("count", 0) > undecided(metrics)
 
 
 def accuracy_text(metrics: dict[str, Any]) -> str:
-    """Overall accuracy in percent for people: "62.5", "40.0 (3 need a judge)", or "n/a (8 need a judge)"."""
-    judged = needs_judge(metrics)
+    """Overall accuracy in percent for people: "62.5", "40.0 (3 need a judge)", "n/a (8 need a judge)",
+    "n/a (5 need latex2sympy)"."""
     if not metrics.get("count"):
         return "n/a (no rows answered)"
+    flags = metrics.get("flags") or {}
+    why = ", ".join(f"{flags[flag]} {words}" for flag, words in UNDECIDED.items() if flags.get(flag))
     if not decided(metrics):
-        return f"n/a ({judged} need a judge)"
+        return f"n/a ({why})"
     text = f"{100 * metrics['accuracy']:.1f}"
-    return f"{text} ({judged} need a judge)" if judged else text
+    return f"{text} ({why})" if why else text
 
 
 def summary(results: dict[str, Any]) -> dict[str, float | None]:
@@ -72,15 +87,21 @@ def score_and_report(
     out: Path,
     modes: tuple[str, ...],
     facts: dict[str, Any],
+    judge: Any = None,
 ) -> dict[str, Any]:
     """Score the answered rows in each mode (failed rows are not scored) and write scores.jsonl,
-    results.json/.md/.png and `.eval_results`; returns the results."""
+    results.json/.md/.png and `.eval_results`; returns the results. `judge` (a `mmreason.eval.judge.Judge`)
+    decides the `official` rows its protocol leaves to a judge, caching its replies in `out/judge_cache.jsonl`."""
     answered = [i for i, key in enumerate(keys) if "response" in records.get(key, {})]
     answered_docs = [docs[i] for i in answered]
     responses = [records[keys[i]]["response"] for i in answered]
     metrics, verdicts = {}, {}
     for mode in modes:
         verdicts[mode] = [scorer.score(r, d, mode) for r, d in zip(responses, answered_docs)]
+        if judge is not None and mode == "official":
+            judge.use_cache(out / "judge_cache.jsonl")
+            keys_answered = [keys[i] for i in answered]
+            verdicts[mode] = judge.resolve(scorer, keys_answered, responses, answered_docs, verdicts[mode])
         metrics[mode] = scorer.aggregate(answered_docs, verdicts[mode])
     with open(out / "scores.jsonl", "w", encoding="utf-8") as handle:
         for position, i in enumerate(answered):
@@ -93,6 +114,7 @@ def score_and_report(
         "failed": {k: {"stage": r.get("stage", "generate"), "error": r["error"]} for k, r in failures.items()},
         "complete": not reasons, "partial": reasons, "metrics": metrics,
         "strict_changes": list(scorer.STRICT_CHANGES),
+        **({"judge": judge.identity(scorer.name), "judge_failures": dict(judge.failures)} if judge else {}),
         "eval_results": [] if reasons else [
             {"dataset": {"id": bench.dataset, "task_id": bench.name},
              "value": round(100 * metrics[m]["accuracy"], 2),
@@ -171,6 +193,11 @@ def results_markdown(results: dict[str, Any]) -> str:
              f"{results['answered']}/{results['rows']} rows answered. Accuracy in %.", ""]  # fmt: skip
     if results["partial"]:
         lines += [f"**Partial run** (no `.eval_results` written): {'; '.join(results['partial'])}.", ""]
+    if results.get("judge"):
+        judge = results["judge"]
+        versions = ", ".join(f"{name} {p['version']}" for name, p in judge.get("prompts", {}).items())
+        lines += [f"`official` judge: `{judge['model']}` at `{judge['host']}` (prompts: {versions}); "
+                  f"{len(results.get('judge_failures') or {})} judge calls failed.", ""]  # fmt: skip
     lines += [*header, "| **overall** | " + " | ".join(accuracy_text(metrics[m]) for m in modes) + " |"]
     for field, categories in breakdowns(metrics[modes[0]]).items() if modes else ():
         lines += ["", f"## {field}", "", *header]
@@ -231,6 +258,6 @@ def plot_results(results: dict[str, Any]) -> Any:
 
 
 __all__ = [
-    "accuracy_text", "breakdowns", "decided", "needs_judge", "partial_reasons", "plot_results", "results_markdown",
-    "scalar_metrics", "score_and_report", "summary", "write_eval_results_yaml",
+    "UNDECIDED", "accuracy_text", "breakdowns", "decided", "needs_judge", "partial_reasons", "plot_results",
+    "results_markdown", "scalar_metrics", "score_and_report", "summary", "undecided", "write_eval_results_yaml",
 ]  # fmt: skip

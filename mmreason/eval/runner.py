@@ -8,6 +8,7 @@ out/<benchmark>/
                         "stage"}; append-only, so a rerun only generates what is missing or failed (a line cut
                         by a crash is dropped and its row generated again)
   scores.jsonl          per answered row and mode: extracted answer, verdict, flags (failed rows are not scored)
+  judge_cache.jsonl     with a judge: its replies, keyed by judge host + model + prompt version + prompt
   results.json / results.md / results.png / .eval_results/<benchmark>.yaml   see `mmreason.eval.report`
 
 A row that cannot be prompted (missing image, unreadable image) or whose generation raises is recorded as a
@@ -171,11 +172,16 @@ def run_eval(
     chunk_size: int = 64,
     progress: bool = True,
     on_mismatch: str = "error",
+    judge: Any = None,
 ) -> dict[str, Any]:
     """Generate what is missing, score every answered row in each mode, write the report; returns results.
 
     `on_mismatch`: what to do when the output folder was made with another model or other generation settings:
-    `"error"` (default) or `"new_folder"` (`<output_dir>/<benchmark>-<fingerprint>`)."""
+    `"error"` (default) or `"new_folder"` (`<output_dir>/<benchmark>-<fingerprint>`).
+    `judge`: a `mmreason.eval.judge.Judge` for the `official` rows whose protocol asks an LLM judge (MathVista and
+    MathVerse extraction, MathVerse's judgement, DynaMath's reformat); its replies are cached in
+    `<out>/judge_cache.jsonl` keyed by judge host, model, prompt version and prompt, so a re-scored run never
+    asks again and another judge never reuses them."""
     bench = get_benchmark(benchmark)
     scorer = bench.scorer()
     rows = load_rows(bench, data)
@@ -202,7 +208,7 @@ def run_eval(
             handle.flush()
             bar.update(len(chunk))
     facts = {"model": model_name, "limit": limit, "available_rows": available, "local": data is not None}
-    return score_and_report(bench, scorer, docs, keys, records, out, modes, facts)
+    return score_and_report(bench, scorer, docs, keys, records, out, modes, facts, judge=judge)
 
 
 def check_prompts(
