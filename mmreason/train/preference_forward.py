@@ -27,6 +27,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import torch
+from datasets import Dataset
+from transformers import ProcessorMixin
 from transformers.modeling_outputs import BaseModelOutputWithPooling
 
 MODES = ("plain", "vision_once", "shared_prompt", "packed")
@@ -82,6 +84,42 @@ def pair_logps(model: torch.nn.Module, inputs: dict, mode: str = "plain") -> Pai
     shifted = completion_ids[:, 1:]
     per_token = outputs.log_probs[:, -shifted.size(1) :]
     return _reduce(per_token, shifted, _num_pairs(inputs, mode), getattr(outputs, "entropy", None))
+
+
+def precompute_ref_logps(
+    ref_model: torch.nn.Module,
+    dataset: Dataset,
+    processor: ProcessorMixin,
+    *,
+    mode: str = "vision_once",
+    batch_size: int = 8,
+    max_length: int | None = None,
+) -> Dataset:
+    """`dataset` plus `ref_chosen_logps` / `ref_rejected_logps` columns: the reference model's completion log-probs,
+    computed once over the dataset (in `mode`, eval mode, no grad) for vision preference rows, which TRL 1.16's
+    `precompute_ref_log_probs` refuses. Every collator of `collator_for` carries the columns into its batches;
+    a trainer then reads `inputs["ref_chosen_logps"]` instead of running the reference model.
+    """
+    from .preference_collators import collator_for
+
+    collator = collator_for(mode, processor, max_length=max_length)
+    chosen, rejected = [], []
+    was_training = ref_model.training
+    ref_model.eval()
+    try:
+        with torch.no_grad():
+            for start in range(0, len(dataset), batch_size):
+                rows = [dataset[i] for i in range(start, min(start + batch_size, len(dataset)))]
+                batch = _to_device(collator(rows), _float_param(ref_model).device)
+                logps = pair_logps(ref_model, batch, mode)
+                chosen += logps.chosen_logps.float().cpu().tolist()
+                rejected += logps.rejected_logps.float().cpu().tolist()
+    finally:
+        ref_model.train(was_training)
+    for column in ("ref_chosen_logps", "ref_rejected_logps"):
+        if column in dataset.column_names:
+            dataset = dataset.remove_columns(column)
+    return dataset.add_column("ref_chosen_logps", chosen).add_column("ref_rejected_logps", rejected)
 
 
 def ensure_fused_lm_head(model: torch.nn.Module) -> None:
@@ -163,8 +201,16 @@ def _core_model(model: torch.nn.Module) -> torch.nn.Module:
     return get_base_model() if callable(get_base_model) else model
 
 
+def _float_param(model: torch.nn.Module) -> torch.Tensor:
+    return _core_model(model).get_input_embeddings().weight
+
+
 def _float_dtype(model: torch.nn.Module) -> torch.dtype:
-    return _core_model(model).get_input_embeddings().weight.dtype
+    return _float_param(model).dtype
+
+
+def _to_device(batch: dict, device: torch.device) -> dict:
+    return {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
 
 
 def _check_4d_mask_support(model: torch.nn.Module) -> None:
@@ -176,4 +222,4 @@ def _check_4d_mask_support(model: torch.nn.Module) -> None:
         )
 
 
-__all__ = ["MODES", "PairLogps", "branch_attention_mask", "ensure_fused_lm_head", "pair_logps"]
+__all__ = ["MODES", "PairLogps", "branch_attention_mask", "ensure_fused_lm_head", "pair_logps", "precompute_ref_logps"]
