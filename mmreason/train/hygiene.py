@@ -14,6 +14,9 @@ written to `<output_dir>/dropped_samples.jsonl` (`id`, `reasons`, `details`; `in
   e.g. after training. Each pass over the stream appends its drops again (a second epoch reports them twice).
   Without a report file (no `output_dir`, or `write_report=False`) the counts are those of the calling process
   only. TRL peeks at the first row while setting up; the trainer empties the report afterwards (`DropLog.reset`).
+
+[`check_drop_fraction`] stops a run before training when a map-style dataset kept no rows or lost more than
+`max_drop_fraction` of them (a stream's drops are only known while it is read, so it is not checked).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from typing import Any
 import datasets
 import numpy as np
 
+from ..data.prepare import TooManyDropsError
 from ..data.validate import RowValidator
 
 logger = logging.getLogger(__name__)
@@ -155,4 +159,27 @@ def drop_untrainable(
     return dataset, [lengths[i] for i in kept], counts
 
 
-__all__ = ["REPORT_NAME", "DropLog", "drop_untrainable", "write_drop_report"]
+def check_drop_fraction(
+    total: int, kept: int, counts: Mapping[str, int], max_drop_fraction: float, report: str | None
+) -> None:
+    """Raise [`~mmreason.data.prepare.TooManyDropsError`] (one line: per-reason counts and the drop report's path)
+    if none of `total` rows was kept or more than `max_drop_fraction` of them were dropped."""
+    dropped = total - kept
+    if kept > 0 and dropped <= max_drop_fraction * total:
+        return
+    where = f"every dropped row and why: {report}" if report else "no drop report (set output_dir to get one)"
+    limit = f"more than --max_drop_fraction {max_drop_fraction:g}" if kept else "no row left to train on"
+    raise TooManyDropsError(
+        f"sample hygiene kept {kept} of {total} rows, dropped {dropped} ({dropped / max(total, 1):.0%}, {limit}) "
+        f"{dict(Counter(counts).most_common())}; {where}; stopped before training"
+    )
+
+
+__all__ = [
+    "REPORT_NAME",
+    "DropLog",
+    "TooManyDropsError",
+    "check_drop_fraction",
+    "drop_untrainable",
+    "write_drop_report",
+]

@@ -94,6 +94,9 @@ class MultimodalTrainingArguments:
             `max_frames`).
         drop_invalid: also drop (and report) rows with placeholder/media count mismatches, unreadable images,
             empty turns or a wrong role order, instead of failing mid-run.
+        max_drop_fraction: stop before training (`TooManyDropsError`, with the per-reason counts and the drop
+            report's path) when the training set keeps no rows or sample hygiene drops more than this fraction of
+            them (map-style datasets; a stream is filtered as it is read).
 
     Defaults that differ from TRL's when left unset:
     * `activation_checkpointing` is on (TRL's default, but without the deprecated `gradient_checkpointing` key and
@@ -119,6 +122,9 @@ class MultimodalTrainingArguments:
         default=None, metadata={"help": "Most frames sampled per video (default: the processor's max_frames)."}
     )
     drop_invalid: bool = field(default=True, metadata={"help": "Drop and report rows that cannot be trained on."})
+    max_drop_fraction: float = field(
+        default=0.5, metadata={"help": "Stop before training if no row is kept or more than this fraction is dropped."}
+    )
     # TrainingArguments fields the presets fill
     learning_rate: float = preset_field("The initial learning rate for AdamW.")
     lr_scheduler_type: SchedulerType | str = preset_field("The learning rate scheduler type.")  # noqa: RUF009
@@ -137,6 +143,8 @@ class MultimodalTrainingArguments:
         if self.stage is not None and self.stage not in self.stage_presets:
             raise ValueError(f"stage must be one of {list(self.stage_presets)}, not {self.stage!r}")
         self.preset_filled = resolve_presets(self, self.stage_presets.get(self.stage, {}))
+        if not 0 <= self.max_drop_fraction <= 1:
+            raise ValueError(f"max_drop_fraction must be between 0 and 1, not {self.max_drop_fraction}")
         unknown = set(self.tunable_parts) - set(TUNABLE_PARTS)
         if unknown:
             raise ValueError(f"unknown mm_tunable_parts {sorted(unknown)}; choose from {TUNABLE_PARTS}")

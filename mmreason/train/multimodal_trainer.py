@@ -18,7 +18,7 @@ from torch.utils.data import Sampler
 from ..data.validate import RowValidator
 from ..model import MMReasonForConditionalGeneration, MMReasonModel, MMReasonProcessor
 from ..model.chat_templates import CHAT_TEMPLATES
-from .hygiene import DropLog, drop_untrainable
+from .hygiene import REPORT_NAME, DropLog, check_drop_fraction, drop_untrainable
 from .modules import parameter_groups, set_tunable_parts, train_image_newline
 from .multimodal_args import MultimodalTrainingArguments
 from .sampler import ModalityLengthGroupedSampler
@@ -93,7 +93,8 @@ class MultimodalTrainerMixin:
         eval_dataset: datasets.Dataset | datasets.IterableDataset | None,
     ) -> tuple[Any, Any]:
         """Drop and report over-long and broken rows (see `hygiene.py`): main process first, so the other ranks
-        reuse its `datasets` cache; only rank 0 writes `dropped_samples.jsonl`."""
+        reuse its `datasets` cache; only rank 0 writes `dropped_samples.jsonl`. Every rank then stops with
+        `TooManyDropsError` if a map-style training set kept no rows or lost more than `args.max_drop_fraction`."""
         validator = RowValidator(
             processor, args.max_length, image_check="full", max_frames=processor.image_processor.max_frames,
             chat_template=processor.chat_template,
@@ -101,6 +102,7 @@ class MultimodalTrainerMixin:
         self.sample_lengths, self.dropped_samples = None, {}
         with args.main_process_first(desc="sample hygiene"):
             if train_dataset is not None:
+                total = len(train_dataset) if isinstance(train_dataset, datasets.Dataset) else None
                 train_dataset, self.sample_lengths, self.dropped_samples = drop_untrainable(
                     train_dataset, validator, args.drop_invalid, args.output_dir, args.dataset_num_proc,
                     write_report=args.process_index == 0,
@@ -109,6 +111,10 @@ class MultimodalTrainerMixin:
                 eval_dataset, _, _ = drop_untrainable(
                     eval_dataset, validator, args.drop_invalid, None, args.dataset_num_proc
                 )
+        if self.sample_lengths is not None:  # map-style: every row was checked
+            report = os.path.join(args.output_dir, REPORT_NAME) if args.output_dir is not None else None
+            kept = len(self.sample_lengths)
+            check_drop_fraction(total, kept, self.dropped_samples, args.max_drop_fraction, report)
         return train_dataset, eval_dataset
 
     def finish_setup(self, peft_config: Any) -> None:
