@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..eval.benchmarks import BENCHMARKS
 from .errors import (
@@ -23,6 +25,9 @@ from .errors import (
     strict_parse,
     trl_parser,
 )
+
+if TYPE_CHECKING:
+    from ..eval.judge import Judge
 
 logger = logging.getLogger("mmreason.eval")
 
@@ -55,6 +60,13 @@ class EvalArguments:
         metadata={"help": "Output folder made with another model/settings: error, or new_folder.",
                   "choices": ["error", "new_folder"]},
     )  # fmt: skip
+    judge_base_url: str | None = field(
+        default=None, metadata={"help": "LLM judge for `official` (OpenAI-compatible endpoint, e.g. .../v1)."}
+    )
+    judge_model: str | None = field(default=None, metadata={"help": "The judge's model name (with --judge_base_url)."})
+    judge_api_key_env: str = field(
+        default="OPENAI_API_KEY", metadata={"help": "Environment variable holding the judge's key (unset: EMPTY)."}
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -71,6 +83,7 @@ def _main(argv: list[str]) -> None:
         check_source(args.data, "--data", kind="dataset")
     elif offline() or not hub_reachable():
         raise CLIError("--data is required offline (HF_HUB_OFFLINE set or the Hub unreachable): pass a local copy")
+    judge = _judge(args)
     from ..eval.runner import run_eval
     from ..generation import OpenAIBackend, TransformersBackend
 
@@ -86,7 +99,7 @@ def _main(argv: list[str]) -> None:
         )  # fmt: skip
     results = run_eval(
         args.benchmark, backend, args.output_dir, data=args.data, limit=args.limit, modes=tuple(args.modes),
-        model_name=args.model, on_mismatch=args.on_mismatch,
+        model_name=args.model, on_mismatch=args.on_mismatch, judge=judge,
     )  # fmt: skip
     from ..eval.report import accuracy_text, summary
 
@@ -95,3 +108,15 @@ def _main(argv: list[str]) -> None:
     # accuracy as a fraction in [0, 1] (None: the mode decided nothing), the unit of results.json and `evaluate`
     print(json.dumps({"benchmark": args.benchmark, "accuracy": summary(results), "missing": results["missing"],
                       "partial": results["partial"]}))  # fmt: skip
+
+
+def _judge(args: EvalArguments) -> Judge | None:
+    """The `--judge_*` flags' `mmreason.eval.judge.Judge`, or `None` without `--judge_base_url`."""
+    if (args.judge_base_url is None) != (args.judge_model is None):
+        raise CLIError("--judge_base_url and --judge_model go together")
+    if args.judge_base_url is None:
+        return None
+    from ..eval.judge import Judge, JudgeClient
+
+    api_key = os.environ.get(args.judge_api_key_env) or "EMPTY"
+    return Judge(JudgeClient(args.judge_base_url, args.judge_model, api_key), concurrency=args.concurrency)

@@ -40,10 +40,12 @@ def judge_reply(prompt: str) -> str | None:
 
 
 class JudgeServer:
-    """`url` serves `/v1/chat/completions`; `requests` holds every request body received."""
+    """`url` serves `/v1/chat/completions`; `requests` holds every request body received, `keys` its
+    Authorization header."""
 
     def __init__(self, generation_reply: str = "I think it is 12."):
         self.requests: list[dict] = []
+        self.keys: list[str | None] = []  # each request's Authorization header
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -53,6 +55,7 @@ class JudgeServer:
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 outer.requests.append(body)
+                outer.keys.append(self.headers.get("Authorization"))
                 content = body["messages"][-1]["content"]
                 text = content if isinstance(content, str) else " ".join(p.get("text", "") for p in content)
                 if "JUDGE-FAIL" in text:
