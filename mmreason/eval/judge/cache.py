@@ -2,7 +2,7 @@
 
 A key is the hash of the judge's identity (endpoint host, model) and the full prompt text, so a resumed or
 re-scored run never asks the same judge the same thing twice, and another judge never reads this one's replies.
-Failures are not cached: a rerun asks again. A line cut short by a crash is ignored.
+Failures are not cached: a rerun asks again. A last line cut short by a crash is dropped on opening.
 """
 
 from __future__ import annotations
@@ -27,12 +27,15 @@ class JudgeCache:
         self._lock = threading.Lock()
         self._replies: dict[str, str] = {}
         if self.path.exists():
+            data = self.path.read_bytes()
+            if data and not data.endswith(b"\n"):  # a line cut short by a crash: dropped, so appends stay lines
+                os.truncate(self.path, data.rfind(b"\n") + 1)
             for line in self.path.read_text(encoding="utf-8").splitlines():
                 try:
                     record = json.loads(line)
                     self._replies[record["key"]] = record["reply"]
                 except (json.JSONDecodeError, KeyError, TypeError):
-                    continue  # a line cut short by a crash
+                    continue  # not a record (hand-edited): ignored
 
     def get(self, key: str) -> str | None:
         """The cached reply, or `None`."""

@@ -7,13 +7,14 @@ Only `official` verdicts change, and only these rows (every other verdict, and `
 * MathVerse, rows flagged `needs_judge`: stage 1 extracts (`prompts.mathverse_extract`, on the response after
   `trunk_response`; "Extracted Answer: " removed as `extract_answer_s1.py` does), stage 2 judges the extraction
   against the standard answer (`prompts.mathverse_score`; the reply, "Judgement:" removed, must be 0 or 1).
-* DynaMath, rows whose reply is not JSON (`invalid_json`, graded through the sentinel "wait for check" by DynaMath's
-  own script): the judge reformats the reply into a short answer (`prompts.dynamath_reformat`), which is then
-  graded by the existing official grading port.
+* DynaMath, rows whose reply is not JSON (`invalid_json`, or `json_too_deep`: DynaMath's own script grades both
+  through the sentinel "wait for check"): the judge reformats the reply into a short answer
+  (`prompts.dynamath_reformat`, VLMEvalKit's reformat step), which the existing official grading port then grades.
 
 A judged verdict carries the flag `judged`. A call that fails (after the `openai` client's retries), an empty
-reply, a MathVerse judgement that is not 0/1 or a prompt over `MAX_PROMPT_CHARS` leaves the row undecided:
-`correct=False` with the flags `needs_judge` and `judge_failed`, and its reason in [`Judge.failures`].
+reply, a MathVerse judgement that is not 0/1, a prompt over `MAX_PROMPT_CHARS` or any other error of the judge
+step leaves the row undecided: `correct=False` with the flags `needs_judge` and `judge_failed`, and its reason in
+[`Judge.failures`]; it is never scored as an answer.
 """
 
 from __future__ import annotations
@@ -101,9 +102,10 @@ class Judge:
         def run(i: int) -> tuple[int, Verdict]:
             try:
                 return i, step(self, scorer, responses[i], docs[i], verdicts[i])
-            except JudgeError as error:
+            except Exception as error:  # one row's judge step fails alone, whatever went wrong
+                reason = str(error) if isinstance(error, JudgeError) else f"{type(error).__name__}: {error}"
                 with self._lock:
-                    self.failures[str(keys[i])] = str(error)
+                    self.failures[str(keys[i])] = reason
                 return i, Verdict(False, None, ["needs_judge", JUDGE_FAILED])
 
         with ThreadPoolExecutor(max_workers=max(1, self.concurrency)) as pool:
@@ -112,8 +114,14 @@ class Judge:
         return out
 
 
+#: DynaMath: the flags of replies its official script grades through the sentinel "wait for check"
+_SENTINEL_FLAGS = ("invalid_json", "json_too_deep")
+
+
 def _needs(name: str, verdict: Verdict) -> bool:
-    return ("invalid_json" if name == "dynamath" else "needs_judge") in verdict.flags
+    if name == "dynamath":
+        return any(flag in verdict.flags for flag in _SENTINEL_FLAGS)
+    return "needs_judge" in verdict.flags
 
 
 def _mathvista(judge: Judge, scorer: Any, response: str, doc: dict[str, Any], verdict: Verdict) -> Verdict:
@@ -144,7 +152,7 @@ def _dynamath(judge: Judge, scorer: Any, response: str, doc: dict[str, Any], ver
     answer_type = str(doc.get("answer_type", ""))
     short = judge.ask("dynamath_reformat", prompts.dynamath_reformat(response, answer_type))
     gold = str(doc.get("ground_truth", doc.get("answer", "")))
-    flags = [*(f for f in verdict.flags if f != "invalid_json"), JUDGED]
+    flags = [*(f for f in verdict.flags if f not in _SENTINEL_FLAGS), JUDGED]
     return replace(verdict, correct=official_correct(short, gold, answer_type), extracted=short, flags=flags)
 
 

@@ -152,10 +152,13 @@ def test_dynamath_reformats_replies_that_are_not_json(tmp_path, server):
         variant = int(text.split("variant ")[1].split(":")[0])
         if variant <= 5:
             return json.dumps({"solution": "...", "short answer": str(10 + variant)})
+        if variant == 9:  # nested deeper than the JSON bound: graded through the sentinel too (json_too_deep)
+            return "[" * 150 + "The value is 19." + "]" * 150
         return f"The value is {10 + variant if variant < 10 else 0}."
 
     plain = run_eval("dynamath", ByQuestion(answer), tmp_path / "plain", data=data, progress=False)
     assert plain["metrics"]["official"]["accuracy"] == 0.5  # prose is graded through "wait for check": a fail
+    assert plain["metrics"]["official"]["flags"] == {"invalid_json": 4, "json_too_deep": 1}
     results = run_eval("dynamath", ByQuestion(answer), tmp_path / "out", data=data, progress=False,
                        judge=_judge(server))  # fmt: skip
     official = results["metrics"]["official"]
