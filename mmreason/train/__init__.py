@@ -8,6 +8,8 @@ from .config import STAGE_PRESETS, RationaleSFTConfig
 from .modules import lora_config, set_tunable_parts
 from .multimodal_args import MultimodalTrainingArguments
 from .multimodal_trainer import MultimodalTrainerMixin
+from .puma_config import PUMAConfig
+from .puma_trainer import PUMATrainer
 from .sft_trainer import RationaleSFTTrainer
 
 __all__ = [
@@ -15,6 +17,8 @@ __all__ = [
     "MultimodalSFTCollator",
     "MultimodalTrainerMixin",
     "MultimodalTrainingArguments",
+    "PUMAConfig",
+    "PUMATrainer",
     "RationaleSFTConfig",
     "RationaleSFTTrainer",
     "lora_config",
