@@ -57,6 +57,7 @@ class MultimodalTrainerMixin:
     4. `self.finish_setup(peft_config)`.
     """
 
+    row_validator_class: type[RowValidator] = RowValidator  # the preference trainers check their rows' form
     sample_lengths: list[int] | None = None
     dropped_samples: Mapping[str, int] = {}
     _image_newline: str | None = None
@@ -95,7 +96,7 @@ class MultimodalTrainerMixin:
         """Drop and report over-long and broken rows (see `hygiene.py`): main process first, so the other ranks
         reuse its `datasets` cache; only rank 0 writes `dropped_samples.jsonl`. Every rank then stops with
         `TooManyDropsError` if a map-style training set kept no rows or lost more than `args.max_drop_fraction`."""
-        validator = RowValidator(
+        validator = self.row_validator_class(
             processor, args.max_length, image_check="full", max_frames=processor.image_processor.max_frames,
             chat_template=processor.chat_template,
         )  # fmt: skip
