@@ -118,7 +118,8 @@ def score_and_report(
         "eval_results": [] if reasons else [
             {"dataset": {"id": bench.dataset, "task_id": bench.name},
              "value": round(100 * metrics[m]["accuracy"], 2),
-             "notes": f"mmreason {m} scorer ({len(answered)}/{len(keys)} rows)"}
+             "notes": f"mmreason {m} scorer ({len(answered)}/{len(keys)} rows)"
+                      + (f", judge {judge.client.model}" if judge is not None and m == "official" else "")}
             for m in modes if decided(metrics[m])
         ],
     }  # fmt: skip

@@ -165,3 +165,19 @@ def test_dynamath_reformats_replies_that_are_not_json(tmp_path, server):
     assert official["accuracy"] == 0.9 and official["flags"] == {"judged": 5}  # variant 10 answered 0: wrong
     assert len(server.requests) == 5
     assert prompts.dynamath_reformat("The value is 16.", "free form") in server.prompts()
+
+
+def test_a_complete_judged_run_names_the_judge_in_its_eval_results(tmp_path, server, monkeypatch):
+    import dataclasses
+
+    from mmreason.eval.benchmarks import BENCHMARKS
+
+    full = dataclasses.replace(BENCHMARKS["mathvista_testmini"], full_rows=4)  # the fixture stands for the split
+    monkeypatch.setitem(BENCHMARKS, "mathvista_testmini", full)
+    data = str(write_mathvista(tmp_path / "mathvista"))
+    results = run_eval("mathvista_testmini", _mathvista_backend(), tmp_path / "out", data=data, progress=False,
+                       judge=_judge(server))  # fmt: skip
+    assert results["complete"]
+    notes = {e["notes"].split(" scorer")[0]: e for e in results["eval_results"]}
+    assert notes["mmreason official"]["notes"] == "mmreason official scorer (4/4 rows), judge judge-a"
+    assert notes["mmreason official"]["value"] == 75.0
