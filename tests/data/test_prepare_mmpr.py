@@ -172,13 +172,15 @@ def test_generic_preference_jsonl_in_both_forms(tmp_path):
          "prompt": [{"role": "system", "content": "Be brief."},
                     {"role": "user", "content": [{"type": "text", "text": "Look: "}, {"type": "image"}]}],
          "chosen": [{"role": "assistant", "content": "Four."}], "rejected": "Five."},
+        {"id": "two-images-one-placeholder", "image": ["imgs/a.jpg", "imgs/a.jpg"], "question": "<image>\nQ?",
+         "chosen": "A", "rejected": "B"},
         {"id": "ends-with-assistant", "chosen": "x", "rejected": "y",
          "prompt": [{"role": "user", "content": "Q"}, {"role": "assistant", "content": "A"}]},
     ]  # fmt: skip
     (tmp_path / "pairs.jsonl").write_text("\n".join(json.dumps(record) for record in records) + "\n")
     spec, folder = preference_jsonl_spec(tmp_path / "pairs.jsonl")
     state = prepare_corpus(spec, folder, tmp_path / "out", progress=False)["default"]
-    assert state.rows == 2 and dict(state.drops) == {"bad_role_order": 1}
+    assert state.rows == 2 and dict(state.drops) == {"bad_role_order": 1, "image_count_mismatch": 1}
     rows = {row["id"]: row for row in _rows(tmp_path / "out")}
     assert rows["mmpr-style"]["source"] == "pairs" and rows["mmpr-style"]["images"][0]["bytes"] == jpeg(5)
     canonical = rows["canonical"]
