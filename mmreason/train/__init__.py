@@ -6,6 +6,8 @@
 from .collator import MultimodalSFTCollator
 from .config import STAGE_PRESETS, RationaleSFTConfig
 from .modules import lora_config, set_tunable_parts
+from .mpo_config import MPOConfig
+from .mpo_trainer import MPOTrainer
 from .multimodal_args import MultimodalTrainingArguments
 from .multimodal_trainer import MultimodalTrainerMixin
 from .puma_config import PUMAConfig
@@ -14,6 +16,8 @@ from .sft_trainer import RationaleSFTTrainer
 
 __all__ = [
     "STAGE_PRESETS",
+    "MPOConfig",
+    "MPOTrainer",
     "MultimodalSFTCollator",
     "MultimodalTrainerMixin",
     "MultimodalTrainingArguments",

@@ -1,0 +1,128 @@
+"""`MPOTrainer` end to end on tiny models: first-step loss against stock TRL `DPOTrainer` (mmreason and stock
+transformers LLaVA-OneVision), δ in training against the logged rewards, and the frozen reference."""
+
+import copy
+import json
+
+import datasets
+import pytest
+import torch
+from trl import DPOConfig, DPOTrainer
+
+from mmreason.testing import build_tiny
+from mmreason.train.mpo_config import MPOConfig
+from mmreason.train.mpo_trainer import MPOTrainer
+
+from ..model.stock import stock_copy
+from .mpo_rows import preference_dataset, preference_rows
+
+COMMON = dict(
+    use_cpu=True, per_device_train_batch_size=2, logging_steps=1, report_to="none", save_strategy="no",
+    dataloader_num_workers=0, seed=3, activation_checkpointing=False,
+)  # fmt: skip
+MPO = dict(loss_type=["sigmoid", "bco_pair", "sft"], loss_weights=[0.8, 0.2, 1.0], beta=0.1)
+
+
+def perturbed(model, scale=0.02, seed=5):
+    """A copy moved away from `model`, so that the policy is not the reference and the DPO terms are not ln 2."""
+    policy = copy.deepcopy(model)
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for parameter in policy.parameters():
+            parameter.add_(scale * torch.randn(parameter.shape, generator=generator))
+    return policy
+
+
+def stock_first_step(policy, reference, processor, tmp_path, **overrides):
+    args = DPOConfig(output_dir=str(tmp_path / "stock"), max_length=None, bf16=False, max_steps=1, **COMMON, **MPO,
+                     **overrides)  # fmt: skip
+    trainer = DPOTrainer(
+        model=policy, ref_model=reference, args=args, train_dataset=preference_dataset(), processing_class=processor
+    )
+    trainer.train()
+    return trainer.state.log_history[0]
+
+
+def mpo_trainer(model, processor, tmp_path, ref_model=None, **overrides):
+    args = MPOConfig(output_dir=str(tmp_path / "mpo"), **{**COMMON, **overrides})
+    return MPOTrainer(
+        model=model, ref_model=ref_model, args=args, train_dataset=preference_dataset(), processing_class=processor
+    )
+
+
+@pytest.mark.parametrize("family", ["mmreason", "llava_onevision"])
+def test_first_step_loss_equals_stock_dpo_trainer(family, tmp_path):
+    """Policy = reference at step 1 (so δ = 0): the MPO loss is stock DPOTrainer's sigmoid + bco_pair + sft."""
+    model, processor = build_tiny(seed=2)
+    if family == "llava_onevision":
+        model = stock_copy(model).train()
+    expected = stock_first_step(copy.deepcopy(model), copy.deepcopy(model), processor, tmp_path)
+    trainer = mpo_trainer(copy.deepcopy(model), processor, tmp_path, max_steps=1)
+    assert type(trainer.model).__name__ == type(model).__name__
+    trainer.train()
+    got = trainer.state.log_history[0]
+    assert got["loss"] == pytest.approx(expected["loss"], abs=1e-5)
+    assert got["rewards/shift"] == 0.0
+    for key in ("logps/chosen", "logps/rejected"):
+        assert got[key] == pytest.approx(expected[key], abs=1e-4)
+
+
+def test_first_step_with_a_moved_policy_equals_stock_without_the_shift(tmp_path):
+    model, processor = build_tiny(seed=2)
+    policy = perturbed(model)
+    expected = stock_first_step(copy.deepcopy(policy), copy.deepcopy(model), processor, tmp_path)
+    trainer = mpo_trainer(policy, processor, tmp_path, ref_model=copy.deepcopy(model), max_steps=1, reward_shift=False)
+    trainer.train()
+    got = trainer.state.log_history[0]
+    assert abs(got["loss/sigmoid"] - 0.6931) > 1e-3  # the DPO terms are exercised
+    for key in ("loss", "rewards/chosen", "rewards/rejected", "rewards/margins", "logps/chosen", "logps/rejected"):
+        assert got[key] == pytest.approx(expected[key], abs=1e-5), key
+
+
+def test_shift_in_training_is_the_running_mean_of_the_logged_batch_rewards(tmp_path):
+    """3 steps of 2 pairs: δ at step k = mean over steps j ≤ k of mean(cat(r_c, r_r)) = (chosen + rejected) / 2."""
+    model, processor = build_tiny(seed=4)
+    initial = copy.deepcopy(model)
+    trainer = mpo_trainer(
+        model, processor, tmp_path, max_steps=3, learning_rate=2e-3, warmup_steps=0, lr_scheduler_type="constant"
+    )
+    trainer.train()
+    logs = [entry for entry in trainer.state.log_history if "rewards/shift" in entry]
+    means, shifts = [], []
+    for entry in logs:
+        means.append((entry["rewards/chosen"] + entry["rewards/rejected"]) / 2)
+        shifts.append(sum(means) / len(means))
+        assert entry["rewards/shift"] == pytest.approx(shifts[-1], abs=1e-6)
+    assert len(logs) == 3 and abs(shifts[-1]) > 1e-3  # training moved the rewards, so δ was exercised
+    assert trainer.reward_shift.count == 3
+    # the reference stayed the initial model (frozen copy), while the policy moved
+    for (name, ref), (_, first) in zip(trainer.ref_model.named_parameters(), initial.named_parameters()):
+        assert torch.equal(ref, first) and not ref.requires_grad, name
+    assert not torch.equal(trainer.model.lm_head.weight, initial.lm_head.weight)
+
+
+def test_hygiene_drops_pairs_whose_longer_side_is_over_max_length_and_identical_pairs(tmp_path):
+    """Lengths from TRL's own collator (one row each): a pair whose *rejected* side alone is over `max_length` is
+    dropped, never truncated; so is a pair with the same text on both sides."""
+    from trl.trainer.dpo_trainer import DataCollatorForVisionPreference
+
+    from .mpo_rows import preference_features
+
+    model, processor = build_tiny(seed=2)
+    rows = preference_rows(8)
+    for row in rows[:4]:
+        row["rejected"][0]["content"][0]["text"] += " and so on" * (3 + rows.index(row) * 4)
+    rows[5]["rejected"] = copy.deepcopy(rows[5]["chosen"])
+    collate = DataCollatorForVisionPreference(processor)
+    lengths = [collate([copy.deepcopy(row)])["attention_mask"].sum(1).tolist() for row in rows]  # [chosen, rejected]
+    budget = max(chosen for chosen, _ in lengths)
+    over = {row["id"] for row, (_, rejected) in zip(rows, lengths) if rejected > budget}
+    assert 0 < len(over) < 4  # some, not all, of the long-rejected pairs
+    dataset = datasets.Dataset.from_list(rows, features=preference_features())
+    args = MPOConfig(output_dir=str(tmp_path), max_steps=1, max_length=budget, **COMMON)
+    trainer = MPOTrainer(model=model, args=args, train_dataset=dataset, processing_class=processor)
+    assert dict(trainer.dropped_samples) == {"over_length": len(over), "identical_completions": 1}
+    kept = set(trainer.train_dataset["id"]) if "id" in trainer.train_dataset.column_names else None
+    dropped = [json.loads(line) for line in (tmp_path / "dropped_samples.jsonl").read_text().splitlines()]
+    assert {d["id"] for d in dropped} == over | {"pair-5"}
+    assert kept is None or kept == {row["id"] for row in rows} - over - {"pair-5"}
