@@ -20,6 +20,8 @@ COMMANDS = {
     "data": ("mmreason.cli.data", "Prepare corpora as Parquet, validate rows, export LLaVA JSON."),
     "eval": ("mmreason.cli.eval", "Evaluate on MathVista, MathVerse, MMMU(-Pro), MathVision, DynaMath, We-Math."),
     "sft": ("mmreason.cli.sft", "Rationale SFT with TRL (stage presets, packing); trl-style --config recipes."),
+    "puma": ("mmreason.cli.puma", "Math-PUMA Stage-2 KL alignment (text-rich -> vision-rich) on PUMA pair rows."),
+    "mpo": ("mmreason.cli.mpo", "InternVL's MPO / RPO preference training with TRL's DPOTrainer on preference rows."),
 }
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .errors import CLIError, check_source, configure_logging, run_command, strict_parse, trl_parser
@@ -109,15 +110,13 @@ def cap_dataloader_workers(training_args: Any) -> None:
         training_args.dataloader_num_workers = available
 
 
-def run(script_args: ScriptArguments, training_args: RationaleSFTConfig, model_args: ModelConfig) -> str:
-    """Load, train, save; returns the output folder."""
-    import datasets
+def load_model(model_args: ModelConfig, training_args: Any) -> tuple[Any, Any]:
+    """The model (dtype, attention, QLoRA quantization and `model_init_kwargs` from the arguments) and processor."""
     import torch
     from accelerate import PartialState
     from trl import get_quantization_config
 
     from ..model import MMReasonForConditionalGeneration, MMReasonProcessor
-    from ..train import RationaleSFTTrainer, lora_config
 
     dtype = model_args.dtype if model_args.dtype in ("auto", None) else getattr(torch, model_args.dtype)
     quantization = get_quantization_config(model_args)
@@ -131,20 +130,38 @@ def run(script_args: ScriptArguments, training_args: RationaleSFTConfig, model_a
     }
     model = MMReasonForConditionalGeneration.from_pretrained(model_args.model_name_or_path, **model_kwargs)
     processor = MMReasonProcessor.from_pretrained(model_args.model_name_or_path, revision=model_args.model_revision)
+    return model, processor
+
+
+def peft_config_from(model_args: ModelConfig) -> Any:
+    """mmreason's LoRA config from `ModelConfig`'s `use_peft` / `lora_*` flags (`None` without `use_peft`)."""
+    from ..train import lora_config
+
+    if not model_args.use_peft:
+        return None
+    peft_config = lora_config(
+        r=model_args.lora_r,
+        alpha=model_args.lora_alpha,
+        dropout=model_args.lora_dropout,
+        use_rslora=model_args.use_rslora,
+        use_dora=model_args.use_dora,
+    )
+    if model_args.lora_target_modules:
+        peft_config.target_modules = model_args.lora_target_modules
+    return peft_config
+
+
+def run(script_args: ScriptArguments, training_args: RationaleSFTConfig, model_args: ModelConfig) -> str:
+    """Load, train, save; returns the output folder."""
+    import datasets
+
+    from ..train import RationaleSFTTrainer
+
+    model, processor = load_model(model_args, training_args)
     dataset = datasets.load_dataset(
         script_args.dataset_name, script_args.dataset_config, streaming=script_args.dataset_streaming
     )
-    peft_config = None
-    if model_args.use_peft:
-        peft_config = lora_config(
-            r=model_args.lora_r,
-            alpha=model_args.lora_alpha,
-            dropout=model_args.lora_dropout,
-            use_rslora=model_args.use_rslora,
-            use_dora=model_args.use_dora,
-        )
-        if model_args.lora_target_modules:
-            peft_config.target_modules = model_args.lora_target_modules
+    peft_config = peft_config_from(model_args)
     eval_split = script_args.dataset_test_split if training_args.eval_strategy != "no" else None
     trainer = RationaleSFTTrainer(
         model=model,
@@ -161,16 +178,18 @@ def run(script_args: ScriptArguments, training_args: RationaleSFTConfig, model_a
     return training_args.output_dir
 
 
-def _main(argv: list[str]) -> None:
+def _main(argv: list[str], parser: Callable[[], Any] = make_parser, runner: Callable[..., str] = run) -> None:
+    """Check, parse, train (`runner`) and log where the model went; the other training commands pass their own
+    `parser` and `runner`."""
     if "-h" not in argv and "--help" not in argv:
         check_required(argv)
-    script_args, training_args, model_args = strict_parse(make_parser(), argv)
+    script_args, training_args, model_args = strict_parse(parser(), argv)
     configure_logging()
     check_source(model_args.model_name_or_path, "--model_name_or_path")
     check_source(script_args.dataset_name, "--dataset_name", kind="dataset")
     note_precision(argv, training_args)
     cap_dataloader_workers(training_args)
-    out = run(script_args, training_args, model_args)
+    out = runner(script_args, training_args, model_args)
     logger.info("Saved the model to %s", out)
 
 

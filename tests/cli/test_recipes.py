@@ -12,7 +12,12 @@ from mmreason.data import FEATURES
 from mmreason.testing import build_tiny, make_image
 from tests.train.helpers import mixed_rows
 
-RECIPES = sorted((Path(__file__).resolve().parents[2] / "examples" / "recipes").glob("*.yaml"))
+# the SFT recipes (the PUMA recipe has its own command and test: tests/cli/test_puma.py)
+RECIPES = sorted(
+    path
+    for path in (Path(__file__).resolve().parents[2] / "examples" / "recipes").glob("*.yaml")
+    if not path.stem.startswith("puma")
+)
 
 
 def _caption_rows(count: int) -> list[dict]:
