@@ -9,7 +9,8 @@ is 0 and MPO's loss is TRL's):
   2. `MPOTrainer` with `forward_mode` plain / vision_once / shared_prompt / packed.
 Pairs: anyres images (0-2 per prompt), long shared prompts (a context paragraph + question), short or long answers.
 Reported: pair tokens per second over the timed steps (tokens as TRL lays a pair out: 2 x prompt + chosen +
-rejected, the same count for every run), the peak RSS of the run's own process (each run is a fresh subprocess)
+rejected, the same count for every run), per wall second and per CPU second of the process (the steadier number
+on a shared machine), the peak RSS of the run's own process (each run is a fresh subprocess)
 and its growth during training, and the first step's loss (must equal the stock one to 1e-5).
 
     python benchmarks/bench_mpo.py [--pairs 16] [--batch 4] [--steps 4] [--warmup 1] [--puma-positions 512]
@@ -91,14 +92,16 @@ def one_run(name: str, args: argparse.Namespace) -> dict:
 
     class Meter(TrainerCallback):
         def __init__(self) -> None:
-            self.seconds, self.start = 0.0, None
+            self.seconds, self.cpu_seconds, self.start = 0.0, 0.0, None
 
         def on_step_begin(self, targs, state, control, **kwargs):
-            self.start = time.perf_counter() if state.global_step >= args.warmup else None
+            timed = state.global_step >= args.warmup
+            self.start = (time.perf_counter(), time.process_time()) if timed else None
 
         def on_step_end(self, targs, state, control, **kwargs):
             if self.start is not None:
-                self.seconds += time.perf_counter() - self.start
+                self.seconds += time.perf_counter() - self.start[0]
+                self.cpu_seconds += time.process_time() - self.start[1]
 
     torch.manual_seed(0)
     rows = make_pairs(args.pairs)
@@ -147,6 +150,7 @@ def one_run(name: str, args: argparse.Namespace) -> dict:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result = {
         "name": name, "tokens/s": sum(counts[args.warmup :]) / meter.seconds, "first_loss": losses[0],
+        "tokens/cpu-s": sum(counts[args.warmup :]) / meter.cpu_seconds,
         "peak_rss_mib": peak, "train_growth_mib": peak - setup_rss, "timed_tokens": sum(counts[args.warmup :]),
     }  # fmt: skip
     if torch.cuda.is_available():
@@ -186,13 +190,17 @@ def main() -> None:
             sys.exit(f"run {name} failed:\n{done.stderr[-4000:]}")
         results.append(json.loads(done.stdout.strip().splitlines()[-1]))
     print(f"\n{args.pairs} pairs, batch {args.batch}, {args.steps} timed steps after {args.warmup} warm-up")
-    print(f"{'run':16} {'tokens/s':>9} {'x stock':>8} {'peak RSS MiB':>13} {'train growth':>13} {'first loss':>12}")
+    print(
+        f"{'run':14} {'tokens/s':>9} {'x stock':>8} {'tok/CPU-s':>10} {'x stock':>8} {'peak RSS MiB':>13} "
+        f"{'train growth':>13} {'first loss':>12}"
+    )
     base = results[0] if results[0]["name"] == "stock" else None
     for r in results:
-        ratio = r["tokens/s"] / base["tokens/s"] if base else float("nan")
+        wall = r["tokens/s"] / base["tokens/s"] if base else float("nan")
+        cpu = r["tokens/cpu-s"] / base["tokens/cpu-s"] if base else float("nan")
         print(
-            f"{r['name']:16} {r['tokens/s']:>9,.0f} {ratio:>7.2f}x {r['peak_rss_mib']:>13,.0f} "
-            f"{r['train_growth_mib']:>13,.0f} {r['first_loss']:>12.7f}"
+            f"{r['name']:14} {r['tokens/s']:>9,.0f} {wall:>7.2f}x {r['tokens/cpu-s']:>10,.0f} {cpu:>7.2f}x "
+            f"{r['peak_rss_mib']:>13,.0f} {r['train_growth_mib']:>13,.0f} {r['first_loss']:>12.7f}"
         )
     if base:
         worst = max(abs(r["first_loss"] - base["first_loss"]) for r in results)

@@ -24,6 +24,8 @@ does not have one, so log-probs are computed without materialising the `(rows, l
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import torch
@@ -80,7 +82,8 @@ def pair_logps(model: torch.nn.Module, inputs: dict, mode: str = "plain") -> Pai
     if mode == "packed":
         model_kwargs.pop("attention_mask", None)  # sequences are told apart by the restarting position_ids
     labels = model_kwargs["input_ids"].masked_fill(completion_ids < 0, -100)
-    outputs = model(**model_kwargs, labels=labels, use_cache=False, fused_lm_head=True)
+    with _features_given(model, "mm_encoder_outputs" in model_kwargs):
+        outputs = model(**model_kwargs, labels=labels, use_cache=False, fused_lm_head=True)
     shifted = completion_ids[:, 1:]
     per_token = outputs.log_probs[:, -shifted.size(1) :]
     return _reduce(per_token, shifted, _num_pairs(inputs, mode), getattr(outputs, "entropy", None))
@@ -191,6 +194,20 @@ def _encode_images_once(model: torch.nn.Module, model_kwargs: dict, repeats: int
     encoded = _core_model(model).base_model.get_image_features(**image_inputs, return_dict=True)
     features = list(encoded.pooler_output) * repeats
     model_kwargs["mm_encoder_outputs"] = {"image": BaseModelOutputWithPooling(pooler_output=features)}
+
+
+@contextlib.contextmanager
+def _features_given(model: torch.nn.Module, given: bool) -> Iterator[None]:
+    """With image features passed as `mm_encoder_outputs`, switch off mmreason's zero-weight blank-tile vision
+    forward (`MMReasonModel.dummy_vision_forward`, meant for batches without media) for this call."""
+    modules = [m for m in _core_model(model).modules() if getattr(m, "dummy_vision_forward", False)] if given else []
+    for module in modules:
+        module.dummy_vision_forward = False
+    try:
+        yield
+    finally:
+        for module in modules:
+            module.dummy_vision_forward = True
 
 
 def _core_model(model: torch.nn.Module) -> torch.nn.Module:

@@ -129,8 +129,10 @@ def test_vision_once_rows_are_trl_rows_with_each_image_once(tiny):
 
 @pytest.mark.parametrize("mode", FAST_MODES)
 def test_each_image_tile_is_encoded_once(tiny, mode):
+    """Also in training with mmreason's blank-tile vision forward on (it is for batches without media)."""
     model, processor = tiny
-    model = copy.deepcopy(model)
+    model = copy.deepcopy(model).train()
+    model.model.dummy_vision_forward = True
     tiles = []
     model.model.vision_tower.register_forward_hook(lambda module, args, out: tiles.append(args[0].shape[0]))
     with torch.no_grad():
@@ -138,6 +140,7 @@ def test_each_image_tile_is_encoded_once(tiny, mode):
         plain_tiles, tiles[:] = sum(tiles), []
         pair_logps(model, collator_for(mode, processor)(copy.deepcopy(mixed_pairs())), mode)
     assert 2 * sum(tiles) == plain_tiles > 0
+    assert model.model.dummy_vision_forward
 
 
 def test_shared_prompt_runs_each_prompt_once(tiny):
