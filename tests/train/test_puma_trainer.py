@@ -199,3 +199,33 @@ def test_teacher_side_runs_without_autograd(tmp_path):
     model.train()
     trainer.compute_loss(model, batch)
     assert calls == [(batch["teacher"]["input_ids"].shape, False), (batch["student"]["input_ids"].shape, True)]
+
+
+def test_evaluate_reports_the_loss_and_its_parts(tmp_path):
+    model, processor = build_tiny(seed=1)
+    trainer = PUMATrainer(model=model, args=_args(tmp_path), eval_dataset=pair_dataset(3), processing_class=processor)
+    metrics = trainer.evaluate()
+    batch = trainer.data_collator(pair_rows(3))
+    model.eval()
+    with torch.no_grad():
+        expected = trainer.compute_loss(model, batch).item()
+    assert metrics["eval_loss"] == pytest.approx(expected, rel=1e-5)
+    assert {"eval_kl", "eval_ce", "eval_kl_positions"} <= set(metrics)
+
+
+def test_lora_trains_adapters_and_the_projector(tmp_path):
+    from mmreason.train import lora_config
+
+    model, processor = build_tiny(seed=1)
+    args = _args(tmp_path, learning_rate=1e-3, warmup_steps=0)
+    trainer = PUMATrainer(
+        model=model, args=args, train_dataset=pair_dataset(), processing_class=processor,
+        peft_config=lora_config(r=4, alpha=8, dropout=0.0),
+    )  # fmt: skip
+    wrapped = trainer.model
+    before = {name: p.detach().clone() for name, p in wrapped.named_parameters()}
+    trainer.train()
+    changed = {name for name, p in wrapped.named_parameters() if not torch.equal(before[name], p.detach())}
+    assert changed and all("lora_" in name or "multi_modal_projector" in name or "image_newline" in name
+                           for name in changed)  # fmt: skip
+    assert any("image_newline" in name for name in changed)
