@@ -33,13 +33,13 @@ from transformers import PreTrainedModel, TrainerCallback
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, get_last_checkpoint
 from trl import DPOTrainer
 from trl.models.utils import disable_gradient_checkpointing
-from trl.trainer.dpo_trainer import DataCollatorForVisionPreference
 from trl.trainer.utils import use_adapter
 
 from ..model import MMReasonForConditionalGeneration, MMReasonProcessor
 from .mpo_config import MPOConfig
 from .mpo_loss import RewardShift, preference_losses, update_shift
 from .multimodal_trainer import MultimodalTrainerMixin, apply_geometry
+from .preference_collators import REFERENCE_COLUMNS, collator_for
 from .preference_forward import PairLogps, pair_logps
 from .preference_hygiene import PreferenceRowValidator
 
@@ -80,7 +80,7 @@ class MPOTrainer(MultimodalTrainerMixin, DPOTrainer):
         processing_class: an [`MMReasonProcessor`] (default: loaded from the model's folder).
         peft_config: a `peft` config (see `mmreason.train.lora_config`); `mm_tunable_parts` is then ignored.
         data_collator: default: the collator of `args.forward_mode` (`plain`: TRL's
-            `DataCollatorForVisionPreference`, never truncating: hygiene dropped what is too long).
+            `DataCollatorForVisionPreference`), never truncating: hygiene dropped what is too long.
         **kwargs: passed to `DPOTrainer` (`callbacks`, `optimizers`, ...).
     """
 
@@ -129,12 +129,14 @@ class MPOTrainer(MultimodalTrainerMixin, DPOTrainer):
 
     @staticmethod
     def default_collator(args: MPOConfig, processor: MMReasonProcessor) -> Any:
-        """The collator of `args.forward_mode`; `plain` is TRL's, without truncation."""
-        if args.forward_mode == "plain":
-            return DataCollatorForVisionPreference(processor=processor, max_length=None)
-        from .preference_collators import collator_for
+        """The collator of `args.forward_mode` (`plain`: TRL's), never truncating, carrying precomputed reference
+        log-prob columns (`preference_forward.precompute_ref_logps`) into the batch when the rows have them."""
+        return collator_for(args.forward_mode, processor, max_length=None)
 
-        return collator_for(args.forward_mode, processor)
+    def _set_signature_columns_if_needed(self) -> None:
+        """TRL's columns for vision rows, plus the precomputed reference log-probs (TRL drops them for vision)."""
+        super()._set_signature_columns_if_needed()
+        self._signature_columns = [*self._signature_columns, *REFERENCE_COLUMNS]
 
     # --- training state: δ ---------------------------------------------------------------------------------------
 

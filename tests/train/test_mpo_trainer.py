@@ -126,3 +126,40 @@ def test_hygiene_drops_pairs_whose_longer_side_is_over_max_length_and_identical_
     dropped = [json.loads(line) for line in (tmp_path / "dropped_samples.jsonl").read_text().splitlines()]
     assert {d["id"] for d in dropped} == over | {"pair-5"}
     assert kept is None or kept == {row["id"] for row in rows} - over - {"pair-5"}
+
+
+def test_precomputed_reference_columns_replace_the_reference_forward(tmp_path):
+    """Rows carrying `precompute_ref_logps`' columns (of the true reference) train as with that reference, even
+    when the trainer holds another model as `ref_model`: the columns survive TRL's column filter and are used."""
+    from mmreason.train.preference_forward import precompute_ref_logps
+
+    model, processor = build_tiny(seed=2)
+    policy = perturbed(model)
+    expected = mpo_trainer(copy.deepcopy(policy), processor, tmp_path / "a", ref_model=copy.deepcopy(model),
+                           max_steps=1)  # fmt: skip
+    expected.train()
+    columns = precompute_ref_logps(copy.deepcopy(model), preference_dataset(), processor, mode="plain", batch_size=4)
+    other, _ = build_tiny(seed=9)
+    args = MPOConfig(output_dir=str(tmp_path / "b"), max_steps=1, **COMMON)
+    trainer = MPOTrainer(
+        model=copy.deepcopy(policy), ref_model=other, args=args, train_dataset=columns, processing_class=processor
+    )
+    trainer.train()
+    got, want = trainer.state.log_history[0], expected.state.log_history[0]
+    for key in ("loss", "rewards/chosen", "rewards/rejected", "rewards/shift"):
+        assert got[key] == pytest.approx(want[key], abs=1e-5), key
+
+
+def test_fast_forward_modes_give_the_plain_first_step(tmp_path):
+    """`forward_mode` plugs the fast collators and forwards in: the same first-step loss and rewards as `plain`."""
+    model, processor = build_tiny(seed=2)
+    policy = perturbed(model)
+    logs = {}
+    for mode in ("plain", "vision_once", "shared_prompt", "packed"):
+        trainer = mpo_trainer(copy.deepcopy(policy), processor, tmp_path / mode, ref_model=copy.deepcopy(model),
+                              max_steps=1, forward_mode=mode)  # fmt: skip
+        trainer.train()
+        logs[mode] = trainer.state.log_history[0]
+    for mode in ("vision_once", "shared_prompt", "packed"):
+        for key in ("loss", "rewards/chosen", "rewards/rejected", "rewards/shift", "loss/sft"):
+            assert logs[mode][key] == pytest.approx(logs["plain"][key], abs=1e-5), (mode, key)
