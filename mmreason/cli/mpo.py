@@ -1,0 +1,78 @@
+"""`mmreason mpo --config examples/recipes/mpo.yaml [--key value ...]`: Mixed Preference Optimization (InternVL's
+MPO / RPO) with TRL's `DPOTrainer`.
+
+The same conventions as `mmreason sft` (its checks, parsing and model loading do the work): arguments are TRL's
+`ScriptArguments` (`dataset_name` = a folder of preference rows, e.g. what `mmreason data prepare mmpr` writes, or a
+Hub id; `dataset_train_split`, ...) and `ModelConfig` (`model_name_or_path`, `dtype`, `attn_implementation`,
+`use_peft`, `lora_*`, `load_in_4bit`, ...), plus every [`MPOConfig`] field (`stage` mpo/rpo, `loss_type`,
+`loss_weights`, `beta`, `reward_shift`, `forward_mode`, `mm_tunable_parts`, and all of `DPOConfig`). Keys shared with
+`trl dpo` mean the same thing, except `max_length`, which drops longer pairs instead of truncating them. Required keys
+are checked before torch is imported, unknown flags are refused, mistakes end in one line (`--debug` for the
+traceback). The reference model is a frozen copy of the loaded model, or, with `use_peft`, the model with its
+adapters disabled.
+
+Several GPUs: `accelerate launch --config_file examples/accelerate/zero3.yaml -m mmreason.cli mpo --config ...`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from functools import partial
+from typing import TYPE_CHECKING
+
+from .errors import run_command, trl_parser
+from .sft import _group_first, load_model, peft_config_from
+from .sft import _main as train_main
+
+if TYPE_CHECKING:
+    from trl import ModelConfig, ScriptArguments, TrlParser
+
+    from ..train import MPOConfig
+
+USAGE = "mmreason mpo [--config RECIPE.yaml] --model_name_or_path PATH --dataset_name PAIRS [--key value ...]"
+ESSENTIAL = ("config", "model_name_or_path", "dataset_name", "dataset_config", "output_dir", "stage", "loss_type")
+
+
+def make_parser() -> TrlParser:
+    """The parser `mmreason mpo` uses; its help lists what to train, then mmreason's MPO flags."""
+    from trl import DPOConfig, ModelConfig, ScriptArguments
+
+    from ..train import MPOConfig
+
+    parser = trl_parser((ScriptArguments, MPOConfig, ModelConfig), prog="mmreason mpo", usage=USAGE)
+    inherited = {field.name for field in dataclasses.fields(DPOConfig)}
+    own = [field.name for field in dataclasses.fields(MPOConfig) if field.name not in inherited]
+    _group_first(parser, "what to train", ESSENTIAL)
+    _group_first(parser, "mmreason MPO options", [name for name in own if name not in ESSENTIAL], position=1)
+    return parser
+
+
+def run(script_args: ScriptArguments, training_args: MPOConfig, model_args: ModelConfig) -> str:
+    """Load, train, save; returns the output folder."""
+    import datasets
+
+    from ..train import MPOTrainer
+
+    model, processor = load_model(model_args, training_args)
+    dataset = datasets.load_dataset(
+        script_args.dataset_name, script_args.dataset_config, streaming=script_args.dataset_streaming
+    )
+    eval_split = script_args.dataset_test_split if training_args.eval_strategy != "no" else None
+    trainer = MPOTrainer(
+        model=model,
+        args=training_args,
+        train_dataset=dataset[script_args.dataset_train_split],
+        eval_dataset=dataset[eval_split] if eval_split else None,
+        processing_class=processor,
+        peft_config=peft_config_from(model_args),
+    )
+    trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
+    trainer.save_model(training_args.output_dir)
+    if training_args.push_to_hub:
+        trainer.push_to_hub(dataset_name=script_args.dataset_name)
+    return training_args.output_dir
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of `mmreason mpo`."""
+    run_command("mmreason mpo", partial(train_main, parser=make_parser, runner=run), argv)
