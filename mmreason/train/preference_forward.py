@@ -78,7 +78,7 @@ def pair_logps(model: torch.nn.Module, inputs: dict, mode: str = "plain") -> Pai
         _encode_images_once(model, model_kwargs, repeats=2)
     if mode == "shared_prompt":
         _check_4d_mask_support(model)
-        model_kwargs["attention_mask"] = branch_attention_mask(inputs["branch_ids"], _float_dtype(model))
+        model_kwargs["attention_mask"] = branch_attention_mask(inputs["branch_ids"], _mask_dtype(model))
     if mode == "packed":
         model_kwargs.pop("attention_mask", None)  # sequences are told apart by the restarting position_ids
     labels = model_kwargs["input_ids"].masked_fill(completion_ids < 0, -100)
@@ -135,7 +135,8 @@ def ensure_fused_lm_head(model: torch.nn.Module) -> None:
 
 
 def branch_attention_mask(branch_ids: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
-    """The additive 4D mask `(rows, 1, T, T)` of shared-prompt rows (0 = attend, dtype's min = hidden).
+    """The 4D mask `(rows, 1, T, T)` of shared-prompt rows: boolean (True = attend; what sdpa takes, 1 byte per
+    entry) for `dtype=torch.bool`, else additive in `dtype` (0 = attend, dtype's min = hidden; what eager needs).
 
     `branch_ids` `(rows, T)`: 0 = shared prompt, 1 = chosen branch, 2 = rejected branch, -1 = padding. A token
     attends to earlier-or-same tokens of the shared prompt and of its own branch; padding queries attend to
@@ -146,6 +147,8 @@ def branch_attention_mask(branch_ids: torch.Tensor, dtype: torch.dtype) -> torch
     query, key = branch_ids[:, :, None], branch_ids[:, None, :]
     visible = causal & (key >= 0) & ((key == 0) | (key == query))
     visible |= torch.eye(length, dtype=torch.bool, device=branch_ids.device)
+    if dtype == torch.bool:
+        return visible[:, None]
     mask = torch.zeros(visible.shape, dtype=dtype, device=branch_ids.device)
     return mask.masked_fill(~visible, torch.finfo(dtype).min)[:, None]
 
@@ -222,8 +225,9 @@ def _float_param(model: torch.nn.Module) -> torch.Tensor:
     return _core_model(model).get_input_embeddings().weight
 
 
-def _float_dtype(model: torch.nn.Module) -> torch.dtype:
-    return _float_param(model).dtype
+def _mask_dtype(model: torch.nn.Module) -> torch.dtype:
+    implementation = _core_model(model).config.get_text_config()._attn_implementation
+    return torch.bool if implementation == "sdpa" else _float_param(model).dtype
 
 
 def _to_device(batch: dict, device: torch.device) -> dict:

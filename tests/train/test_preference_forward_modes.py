@@ -157,3 +157,23 @@ def test_shared_prompt_refuses_attention_without_4d_masks(tiny):
     model.config.get_text_config()._attn_implementation = "flash_attention_2"
     with pytest.raises(ValueError, match="custom 4D mask"):
         pair_logps(model, collator_for("shared_prompt", processor)(copy.deepcopy(mixed_pairs())), "shared_prompt")
+
+
+def test_branch_mask_by_hand():
+    """prompt p0 p1 | chosen branch c0 c1 | rejected branch r0 r1 | pad: the visibility written out by hand."""
+    from mmreason.train.preference_forward import branch_attention_mask
+
+    expected = torch.tensor([
+        [1, 0, 0, 0, 0, 0, 0],  # p0
+        [1, 1, 0, 0, 0, 0, 0],  # p1
+        [1, 1, 1, 0, 0, 0, 0],  # c0
+        [1, 1, 1, 1, 0, 0, 0],  # c1
+        [1, 1, 0, 0, 1, 0, 0],  # r0 sees the prompt, not the chosen branch
+        [1, 1, 0, 0, 1, 1, 0],  # r1
+        [0, 0, 0, 0, 0, 0, 1],  # padding sees itself only
+    ], dtype=torch.bool)  # fmt: skip
+    branch_ids = torch.tensor([[0, 0, 1, 1, 2, 2, -1]])
+    assert torch.equal(branch_attention_mask(branch_ids, torch.bool)[0, 0], expected)
+    additive = branch_attention_mask(branch_ids, torch.float32)[0, 0]
+    assert torch.equal(additive == 0, expected)
+    assert (additive[~expected] == torch.finfo(torch.float32).min).all()
