@@ -151,11 +151,14 @@ def peft_config_from(model_args: ModelConfig) -> Any:
     return peft_config
 
 
-def run(script_args: ScriptArguments, training_args: RationaleSFTConfig, model_args: ModelConfig) -> str:
-    """Load, train, save; returns the output folder."""
+def train_and_save(
+    trainer_name: str, script_args: ScriptArguments, training_args: Any, model_args: ModelConfig
+) -> str:
+    """Load the model and the dataset, train with `mmreason.train.<trainer_name>` (any of mmreason's trainers: they
+    take the same arguments), save (and push); returns the output folder."""
     import datasets
 
-    from ..train import RationaleSFTTrainer
+    from .. import train
 
     model, processor = load_model(model_args, training_args)
     dataset = datasets.load_dataset(
@@ -163,7 +166,7 @@ def run(script_args: ScriptArguments, training_args: RationaleSFTConfig, model_a
     )
     peft_config = peft_config_from(model_args)
     eval_split = script_args.dataset_test_split if training_args.eval_strategy != "no" else None
-    trainer = RationaleSFTTrainer(
+    trainer = getattr(train, trainer_name)(
         model=model,
         args=training_args,
         train_dataset=dataset[script_args.dataset_train_split],
@@ -176,6 +179,11 @@ def run(script_args: ScriptArguments, training_args: RationaleSFTConfig, model_a
     if training_args.push_to_hub:
         trainer.push_to_hub(dataset_name=script_args.dataset_name)
     return training_args.output_dir
+
+
+def run(script_args: ScriptArguments, training_args: RationaleSFTConfig, model_args: ModelConfig) -> str:
+    """Load, train, save; returns the output folder."""
+    return train_and_save("RationaleSFTTrainer", script_args, training_args, model_args)
 
 
 def _main(argv: list[str], parser: Callable[[], Any] = make_parser, runner: Callable[..., str] = run) -> None:
