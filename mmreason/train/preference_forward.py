@@ -145,7 +145,7 @@ def branch_attention_mask(branch_ids: torch.Tensor, dtype: torch.dtype) -> torch
     length = branch_ids.size(1)
     causal = torch.ones(length, length, dtype=torch.bool, device=branch_ids.device).tril()
     query, key = branch_ids[:, :, None], branch_ids[:, None, :]
-    visible = causal & (key >= 0) & ((key == 0) | (key == query))
+    visible = causal & (query >= 0) & (key >= 0) & ((key == 0) | (key == query))
     visible |= torch.eye(length, dtype=torch.bool, device=branch_ids.device)
     if dtype == torch.bool:
         return visible[:, None]
