@@ -163,3 +163,29 @@ def test_fast_forward_modes_give_the_plain_first_step(tmp_path):
     for mode in ("vision_once", "shared_prompt", "packed"):
         for key in ("loss", "rewards/chosen", "rewards/rejected", "rewards/shift", "loss/sft"):
             assert logs[mode][key] == pytest.approx(logs["plain"][key], abs=1e-5), (mode, key)
+
+
+def test_the_shared_multimodal_setup_works_in_mpo(tmp_path):
+    """Item 1 for MPO: tunable parts, per-part learning rates and the mixin's optimizer come from
+    `MultimodalTrainerMixin` (not re-implemented); evaluation reports the loss and leaves δ alone."""
+    from mmreason.train import MultimodalTrainerMixin
+    from mmreason.train.modules import part_of
+
+    for name in ("prepare_multimodal", "check_samples", "create_optimizer", "finish_setup", "_get_train_sampler"):
+        assert getattr(MPOTrainer, name) is getattr(MultimodalTrainerMixin, name), name
+    model, processor = build_tiny(seed=4)
+    initial = copy.deepcopy(model)
+    trainer = mpo_trainer(
+        model, processor, tmp_path, max_steps=2, learning_rate=1e-3, warmup_steps=0, lr_scheduler_type="constant",
+        mm_tunable_parts="mm_mlp_adapter,mm_language_model", mm_projector_lr=5e-3,
+    )  # fmt: skip
+    trainer.eval_dataset = preference_dataset(4)
+    trainer.train()
+    lrs = {part_of(name): group["lr"] for group in trainer.optimizer.param_groups for name, param in
+           trainer.model.named_parameters() if any(param is p for p in group["params"])}  # fmt: skip
+    assert lrs == {"mm_mlp_adapter": 5e-3, "mm_language_model": 1e-3}
+    changed = {part_of(n) for n, p in trainer.model.named_parameters() if not torch.equal(p, initial.get_parameter(n))}
+    assert changed == {"mm_mlp_adapter", "mm_language_model"}  # the vision tower stayed frozen
+    before = copy.deepcopy(trainer.reward_shift)
+    metrics = trainer.evaluate()
+    assert "eval_loss" in metrics and "eval_rewards/shift" in metrics and trainer.reward_shift == before
