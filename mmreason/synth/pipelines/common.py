@@ -1,0 +1,152 @@
+"""What the pipelines share: reading a canonical row's question and answer, building requests, sampling n answers.
+
+A pipeline's input is a canonical row (`mmreason.data.schema`): `[system] user assistant` messages whose image parts
+take `images` in order. Requests are HF chat conversations whose image parts carry their image
+(`{"type": "image", "image": PIL}`), what both generation backends take.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from ...generation import GenerationError, Sampling
+from ..stage import StageFailure
+
+
+class RowError(ValueError):
+    """An input row a pipeline cannot use (a permanent failure: retrying does not help)."""
+
+
+@dataclass(frozen=True)
+class Turn:
+    """A single-turn row read for a pipeline.
+
+    Attributes:
+        user: the user turn's content parts, image parts filled with their images (`"image"` key).
+        question: the user turn's text (its text parts joined).
+        answer: the assistant turn's text.
+        images: the row's images.
+    """
+
+    user: list[dict[str, Any]]
+    question: str
+    answer: str
+    images: list[Any]
+
+    @property
+    def image_parts(self) -> list[dict[str, Any]]:
+        """The user turn's image parts (with their images)."""
+        return [part for part in self.user if part["type"] == "image"]
+
+
+def text_of(content: Any) -> str:
+    """The text of a message's content (a string, or the text parts of a part list joined)."""
+    if isinstance(content, str):
+        return content
+    return "".join(part.get("text") or "" for part in content if part.get("type") == "text")
+
+
+def read_turn(row: dict[str, Any]) -> Turn:
+    """The question and answer of a `[system] user assistant` row.
+
+    Raises:
+        RowError: other roles or turn counts, video parts, an empty question, images that do not match the parts.
+    """
+    messages = [m for m in row.get("messages") or [] if m.get("role") != "system"]
+    if [m.get("role") for m in messages] != ["user", "assistant"]:
+        raise RowError("not a single-turn row (want [system] user assistant)")
+    content = messages[0]["content"]
+    parts = [{"type": "text", "text": content}] if isinstance(content, str) else [dict(p) for p in content]
+    images = list(row.get("images") or [])
+    if any(part.get("type") == "video" for part in parts):
+        raise RowError("video rows are not supported")
+    slots = [part for part in parts if part.get("type") == "image"]
+    if len(slots) != len(images):
+        raise RowError(f"{len(slots)} image parts for {len(images)} images")
+    for part, image in zip(slots, images):
+        part["image"] = image
+    question = text_of(parts).strip()
+    if not question:
+        raise RowError("the user turn has no text")
+    return Turn(parts, question, text_of(messages[1]["content"]).strip(), images)
+
+
+def _params_class() -> type:
+    """The backends' per-request settings class: `SamplingParams` where the generation package has it (n samples,
+    top-k, seed, assistant-prefix continuation), else `Sampling`."""
+    from ...generation import sampling as module
+
+    return getattr(module, "SamplingParams", Sampling)
+
+
+def sampling(
+    temperature: float = 0.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    max_new_tokens: int | None = None,
+    continue_final_message: bool = False,
+) -> Any:
+    """The backends' settings for a request (greedy at `temperature=0`); `top_k` and `continue_final_message` are
+    set where the settings class has them."""
+    cls = _params_class()
+    names = {f.name for f in fields(cls)}
+    values = {
+        "max_new_tokens": max_new_tokens,
+        "temperature": temperature,
+        "top_p": top_p,
+        "top_k": top_k,
+        "continue_final_message": continue_final_message,
+    }
+    return cls(**{k: v for k, v in values.items() if k in names and (v is not None or k != "top_k")})
+
+
+def supports_continuation() -> bool:
+    """Whether the backends' settings can ask to continue a final assistant turn (`continue_final_message`)."""
+    return "continue_final_message" in {f.name for f in fields(_params_class())}
+
+
+def generate_n(
+    backend: Any, conversations: list[list[dict[str, Any]]], setting: Any, n: int = 1
+) -> list[list[str | GenerationError]]:
+    """`n` answers per conversation: one request with `n` samples where the settings have `n`, else each request
+    sent `n` times."""
+    if not conversations:
+        return []
+    if "n" in {f.name for f in fields(setting)}:
+        replies = backend.generate(conversations, replace(setting, n=n))
+        return [list(r) if isinstance(r, list | tuple) else [r] * (n if isinstance(r, GenerationError) else 1)
+                for r in replies]  # fmt: skip
+    flat = backend.generate([c for c in conversations for _ in range(n)], setting)
+    return [list(flat[i * n : (i + 1) * n]) for i in range(len(conversations))]
+
+
+def backend_settings(backend: Any) -> dict[str, Any]:
+    """`backend.settings()`, or the backend's class name when it has none."""
+    return backend.settings() if hasattr(backend, "settings") else {"backend": type(backend).__name__}
+
+
+def generation_failure(error: GenerationError, step: str) -> StageFailure:
+    """A retryable [`StageFailure`] for a request that failed after the client's retries."""
+    return StageFailure(f"{step}: generation failed ({error.message[:200]})", retryable=True)
+
+
+def user_message(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """`{"role": "user", "content": parts}`."""
+    return {"role": "user", "content": parts}
+
+
+def text_part(text: str) -> dict[str, str]:
+    """`{"type": "text", "text": text}`."""
+    return {"type": "text", "text": text}
+
+
+def bare(parts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Content parts as a row stores them: image parts without their image (`{"type": "image"}`)."""
+    return [{"type": "image"} if part["type"] == "image" else {"type": "text", "text": part["text"]} for part in parts]
+
+
+__all__ = [
+    "RowError", "Turn", "backend_settings", "bare", "generate_n", "generation_failure", "read_turn", "sampling",
+    "supports_continuation", "text_of", "text_part", "user_message",
+]  # fmt: skip
