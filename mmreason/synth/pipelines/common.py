@@ -57,15 +57,15 @@ def read_turn(row: dict[str, Any]) -> Turn:
     if [m.get("role") for m in messages] != ["user", "assistant"]:
         raise RowError("not a single-turn row (want [system] user assistant)")
     content = messages[0]["content"]
-    parts = [{"type": "text", "text": content}] if isinstance(content, str) else [dict(p) for p in content]
+    parts = [{"type": "text", "text": content}] if isinstance(content, str) else list(content)
     images = list(row.get("images") or [])
-    if any(part.get("type") == "video" for part in parts):
-        raise RowError("video rows are not supported")
-    slots = [part for part in parts if part.get("type") == "image"]
-    if len(slots) != len(images):
-        raise RowError(f"{len(slots)} image parts for {len(images)} images")
-    for part, image in zip(slots, images):
-        part["image"] = image
+    if any(part.get("type") not in ("text", "image") for part in parts):
+        raise RowError("only text and image parts are supported (video rows are not)")
+    if sum(part["type"] == "image" for part in parts) != len(images):
+        raise RowError(f"{sum(part['type'] == 'image' for part in parts)} image parts for {len(images)} images")
+    pictures = iter(images)
+    parts = [{"type": "image", "image": next(pictures)} if part["type"] == "image"
+             else {"type": "text", "text": part.get("text") or ""} for part in parts]  # fmt: skip
     question = text_of(parts).strip()
     if not question:
         raise RowError("the user turn has no text")
