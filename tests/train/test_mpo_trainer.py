@@ -189,3 +189,16 @@ def test_the_shared_multimodal_setup_works_in_mpo(tmp_path):
     before = copy.deepcopy(trainer.reward_shift)
     metrics = trainer.evaluate()
     assert "eval_loss" in metrics and "eval_rewards/shift" in metrics and trainer.reward_shift == before
+
+
+def test_reference_given_as_a_path_is_loaded_frozen_like_the_policy(tmp_path):
+    model, processor = build_tiny(seed=2)
+    model.save_pretrained(tmp_path / "ref")
+    policy = perturbed(model)
+    trainer = mpo_trainer(policy, processor, tmp_path, ref_model=str(tmp_path / "ref"), max_steps=1,
+                          vision_aspect_ratio="anyres_max_9")  # fmt: skip
+    reference = trainer.ref_model
+    assert reference is not trainer.model and not any(p.requires_grad for p in reference.parameters())
+    assert reference.config.vision_aspect_ratio == "anyres_max_9" == trainer.model.config.vision_aspect_ratio
+    for name, parameter in reference.named_parameters():
+        assert torch.equal(parameter, model.get_parameter(name)), name
