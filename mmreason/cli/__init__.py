@@ -22,6 +22,7 @@ COMMANDS = {
     "sft": ("mmreason.cli.sft", "Rationale SFT with TRL (stage presets, packing); trl-style --config recipes."),
     "puma": ("mmreason.cli.puma", "Math-PUMA Stage-2 KL alignment (text-rich -> vision-rich) on PUMA pair rows."),
     "mpo": ("mmreason.cli.mpo", "InternVL's MPO / RPO preference training with TRL's DPOTrainer on preference rows."),
+    "synth": ("mmreason.cli.synth", "Synthesis pipelines (MAmmoTH-VL rewrite, MMPR pairs, DropoutNTP), resumable."),
 }
 
 
