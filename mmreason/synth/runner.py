@@ -100,9 +100,11 @@ def run_job(
         batch_size=batch_size, shard_rows=shard_rows, shard_bytes=shard_bytes, resume=resume,
         allow_changed=allow_changed, features=features, commit_seconds=commit_seconds, progress=progress,
     )  # fmt: skip
+    from .executors import check_layout, run_sharded  # datatrove itself is imported for workers > 1 only
+
     if workers == 1 and executor == "local":
+        check_layout(Path(out_dir), 1, discard=not resume)
         return run_shard(stage_for_rank(stage, 0, 1), read_rows(rows), out_dir, **options)
-    from .executors import run_sharded
 
     return run_sharded(stage, rows, out_dir, workers=workers, executor=executor, executor_options=executor_options,
                        **options)  # fmt: skip
@@ -165,6 +167,19 @@ def read_failures(out_dir: str | Path) -> list[dict[str, Any]]:
         with open(path, "rb") as handle:
             records += [json.loads(line) for line in handle.read(committed).splitlines() if line.strip()]
     return records
+
+
+class _NoProgress:
+    """The progress bar of a run without one."""
+
+    def update(self, n: int = 1) -> None:
+        """Nothing to show."""
+
+    def set_postfix(self, **kwargs: Any) -> None:
+        """Nothing to show."""
+
+    def close(self) -> None:
+        """Nothing to close."""
 
 
 class _Job:
@@ -274,10 +289,12 @@ class _Job:
         writer = ShardWriter(self.out / DATA_DIR, shard_rows, shard_bytes, self.features)
         reasons: Counter[str] = Counter()
         processed = failed = 0
-        bar = tqdm(
-            total=state.input_rows, initial=state.position - len(self.pending), unit="row", disable=not progress,
-            desc=self.stage.name, dynamic_ncols=True,
-        )  # fmt: skip
+        bar = (
+            _NoProgress()
+        )  # not tqdm(disable=True): that takes tqdm's process-shared lock, which a kill can leave held
+        if progress:
+            initial = state.position - len(self.pending)
+            bar = tqdm(total=state.input_rows, initial=initial, unit="row", desc=self.stage.name, dynamic_ncols=True)
         last_commit = time.monotonic()
         self.position = state.position
         with open(self.failures_path, "a", encoding="utf-8") as failures:

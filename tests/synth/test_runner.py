@@ -51,41 +51,42 @@ def by_id(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _run_child(out: str, inputs: list[dict[str, Any]]) -> None:
-    run_job(ToyStage(sleep=0.002, always_retry=17, never_retry=13), inputs, out, batch_size=2, shard_rows=3,
+    run_job(ToyStage(sleep=0.001, always_retry=17, never_retry=13), inputs, out, batch_size=2, shard_rows=3,
             commit_seconds=0.05, progress=False)  # fmt: skip
 
 
 def test_kill_9_twenty_times_loses_and_duplicates_nothing(tmp_path: Path) -> None:
-    inputs = make_input(150)
-    _run_child(str(tmp_path / "warm-up"), inputs[:2])  # imports everything here: a forked job starts at once
+    """SIGKILL the job at twenty random points: once it has committed a random number of rows, plus a random
+    0-20 ms (so kills land in batches, in commits, in the start-up checks); rerun after each."""
+    inputs = make_input(100)
+    _run_child(str(tmp_path / "warm-up"), inputs[:6])  # imports everything (PIL plugins too): a fork starts at once
     fork = multiprocessing.get_context("fork")
 
-    def run_forked(out: Path, kill_after: float | None = None) -> bool:
-        """Run the job in a child process, SIGKILLed after `kill_after` seconds; whether it was still running."""
+    def run_forked(out: Path, kill_at: int | None = None, extra: float = 0.0) -> bool:
+        """Run the job in a child process, SIGKILLed `extra` seconds after it has committed `kill_at` input rows;
+        whether it was still running."""
         child = fork.Process(target=_run_child, args=(str(out), inputs))
         child.start()
-        if kill_after is None:
+        if kill_at is None:
             child.join()
             return False
-        time.sleep(kill_after)
+        deadline = time.monotonic() + 60
+        while child.is_alive() and JobState.load(out / "state.json").position < kill_at:
+            assert time.monotonic() < deadline
+            time.sleep(0.001)
+        time.sleep(extra)
         running = child.is_alive()
         child.kill()  # SIGKILL
         child.join()
         assert child.exitcode in (-signal.SIGKILL, 0)
         return running
 
-    reference = tmp_path / "uninterrupted"
-    started = time.monotonic()
+    reference, killed, rng = tmp_path / "uninterrupted", tmp_path / "killed", random.Random(13)
     run_forked(reference)
-    job_seconds = time.monotonic() - started
-    started = time.monotonic()
-    run_forked(reference)  # nothing left to do: the cost of a start (fork, checks, re-reading the input)
-    start_seconds = time.monotonic() - started
-    killed, rng = tmp_path / "killed", random.Random(13)
-    running_at_kill = sum(
-        run_forked(killed, kill_after=start_seconds + rng.uniform(0, job_seconds / 6)) for _ in range(20)
-    )
-    assert running_at_kill >= 12, "most kills must land while the job runs"
+    kill_points = sorted(rng.randint(1, 85) for _ in range(20))
+    running_at_kill = sum(run_forked(killed, kill_at=point, extra=rng.uniform(0, 0.02)) for point in kill_points)
+    assert running_at_kill >= 18, "the kills must land while the job runs"
+    assert JobState.load(killed / "state.json").position < len(inputs)
     run_forked(killed)
 
     numbers = range(len(inputs))
