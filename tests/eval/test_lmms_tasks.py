@@ -108,11 +108,11 @@ def test_yamls_are_package_data():
         assert any(fnmatch.fnmatch(relative, glob) for glob in globs), relative
 
 
-def test_lmms_extra_keeps_torch_2_13_and_filelock_3():
-    # measured: unconstrained, pip installs torchvision 0.29.1 (needs torch 2.14) and filelock 4 (lmms-eval 0.7.3
-    # imports filelock._api, gone in 4); torchvision 0.28.0's metadata requires torch==2.13.0
+def test_lmms_extra_admits_the_torchvision_of_torch_2_13_and_2_14_and_filelock_3():
+    # measured: unconstrained, pip installs filelock 4 (lmms-eval 0.7.3 imports filelock._api, gone in 4);
+    # torchvision 0.28.0 requires torch==2.13.0, 0.29.1 torch==2.14.1 (pair first: tests/test_packaging_lmms.py)
     extra = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["lmms"]
     reqs = {(r := Requirement(line)).name: r.specifier for line in extra}
-    assert "0.28.0" in reqs["torchvision"] and "0.29.1" not in reqs["torchvision"]
+    assert "0.28.0" in reqs["torchvision"] and "0.29.1" in reqs["torchvision"] and "0.30.0" not in reqs["torchvision"]
     assert "3.20.0" in reqs["filelock"] and "4.3.1" not in reqs["filelock"]
     assert "0.7.3" in reqs["lmms-eval"]
