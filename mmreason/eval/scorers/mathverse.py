@@ -10,7 +10,8 @@ The official protocol of `ZrrSkywalker/MathVerse` is judge-based:
 
 `official` here is the only rule-based part of that: the (truncated, trimmed) response stands in for the GPT
 extraction, and it is correct when it equals the answer exactly (quick match); every other response gets
-`correct=False` with the flag `"needs_judge"`. Report judge numbers from a judge, not from this mode.
+`correct=False` with the flag `"needs_judge"`; `mmreason.eval.judge` decides those rows with the official prompts
+when a judge endpoint is configured (`mmreason eval --judge_base_url`).
 
 `strict` is NOT the official protocol; report it as "mathverse (rule)". It reads the final answer (`\\boxed{}`,
 "Answer: ...", a short last line), matches option letters against the `Choices:` block of the question, and compares

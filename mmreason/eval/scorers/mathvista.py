@@ -5,7 +5,8 @@
 * `evaluation/extract_answer.py::extract_answer`: empty response -> `""`; a multiple-choice response that is exactly
   one of the choices; `str(int(response))` for integer answers; `str(float(response))` for float answers; the
   quick-extract regex `The answer is "(.*)"\\.` (`quick_extract=True`, the CLI's `--quick_extract`). Everything
-  else goes to the GPT-4 extractor there; here the verdict is `correct=False` with the flag `"needs_judge"`.
+  else goes to the GPT-4 extractor there; here the verdict is `correct=False` with the flag `"needs_judge"`
+  (`mmreason.eval.judge` runs that extractor with the official prompt when a judge endpoint is configured).
 * `evaluation/calculate_score.py::normalize_extracted_answer` (a `(B)` letter or a bare letter picks that choice,
   anything else snaps to the Levenshtein-closest choice; integers `str(int(float(x)))`; floats
   `str(round(float(x), precision))`; lists `str(x)`) and `safe_equal` (plain string equality with the answer).
