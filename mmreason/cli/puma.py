@@ -18,7 +18,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from .errors import run_command, trl_parser
-from .sft import _group_first, load_model, peft_config_from
+from .sft import _group_first, train_and_save
 from .sft import _main as train_main
 
 if TYPE_CHECKING:
@@ -47,28 +47,7 @@ def make_parser() -> TrlParser:
 
 def run(script_args: ScriptArguments, training_args: PUMAConfig, model_args: ModelConfig) -> str:
     """Load, train, save; returns the output folder."""
-    import datasets
-
-    from ..train import PUMATrainer
-
-    model, processor = load_model(model_args, training_args)
-    dataset = datasets.load_dataset(
-        script_args.dataset_name, script_args.dataset_config, streaming=script_args.dataset_streaming
-    )
-    eval_split = script_args.dataset_test_split if training_args.eval_strategy != "no" else None
-    trainer = PUMATrainer(
-        model=model,
-        args=training_args,
-        train_dataset=dataset[script_args.dataset_train_split],
-        eval_dataset=dataset[eval_split] if eval_split else None,
-        processing_class=processor,
-        peft_config=peft_config_from(model_args),
-    )
-    trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
-    trainer.save_model(training_args.output_dir)
-    if training_args.push_to_hub:
-        trainer.push_to_hub(dataset_name=script_args.dataset_name)
-    return training_args.output_dir
+    return train_and_save("PUMATrainer", script_args, training_args, model_args)
 
 
 def main(argv: list[str] | None = None) -> None:
