@@ -25,7 +25,7 @@ from typing import Any
 
 from ...eval.scorers.extract import choice_letter
 from ...eval.scorers.mathvision import strict_equal
-from ..prompts import load_prompt
+from ..prompts import Prompt, load_prompt
 from ..stage import StageFailure
 from .common import (
     RowError,
@@ -211,12 +211,13 @@ def build_pairs(
     return Pairs(correctness, format_pairs, skipped + format_skipped, all_wrong=not pos)
 
 
-def cot_question(question: str) -> str:
-    """The question without InternVL's short-answer instructions, wrapped in the CoT prompt (`mmpr_cot`)."""
+def cot_question(question: str, prompt: Prompt | None = None) -> str:
+    """The question without InternVL's short-answer instructions, wrapped in the CoT prompt (default: the latest
+    `mmpr_cot`)."""
     for instruction in VALID_INSTRUCTIONS:
         if question.rstrip().endswith(instruction):
             question = question.rstrip()[: -len(instruction)].rstrip()
-    return load_prompt("mmpr_cot").render(question=question.strip())
+    return (prompt or load_prompt("mmpr_cot")).render(question=question.strip())
 
 
 class MMPRCorrectnessStage:
@@ -272,7 +273,7 @@ class MMPRCorrectnessStage:
             except RowError as error:
                 results[index] = StageFailure(str(error), retryable=False)
                 continue
-            prompt = [*turn.image_parts, text_part(cot_question(turn.question))]
+            prompt = [*turn.image_parts, text_part(cot_question(turn.question, self.prompt))]
             requests.append([user_message(prompt)])
             where.append((index, prompt, gt))
         for (index, prompt, gt), answers in zip(where, generate_n(self.backend, requests, self.sampling,
