@@ -17,12 +17,12 @@ sequences, at which answers are also cut).
 from .errors import GenerationError, ServedGeometryError, UnsupportedRequest
 from .openai_backend import OpenAIBackend
 from .openai_messages import image_data_uri, to_openai_messages, video_data_uri
-from .sampling import Sampling, truncate_at_stop
+from .sampling import Sampling, request_key, request_seed, truncate_at_stop
 from .served_geometry import check_served_geometry
 from .transformers_backend import TransformersBackend
 
 __all__ = [
     "GenerationError", "OpenAIBackend", "Sampling", "ServedGeometryError", "TransformersBackend",
-    "UnsupportedRequest", "check_served_geometry", "image_data_uri", "to_openai_messages", "truncate_at_stop",
-    "video_data_uri",
+    "UnsupportedRequest", "check_served_geometry", "image_data_uri", "request_key", "request_seed",
+    "to_openai_messages", "truncate_at_stop", "video_data_uri",
 ]  # fmt: skip
