@@ -286,71 +286,68 @@ class _Job:
         state = self._open(rows, resume)
         self.read_to_end = state.input_rows is not None and state.position >= state.input_rows
         self.pending, self.fresh, self.fresh_digest = set(state.pending), 0, RowDigest()
+        self.position, self.processed, self.failed, self.reasons = state.position, 0, 0, Counter()
         writer = ShardWriter(self.out / DATA_DIR, shard_rows, shard_bytes, self.features)
-        reasons: Counter[str] = Counter()
-        processed = failed = 0
-        bar = (
-            _NoProgress()
-        )  # not tqdm(disable=True): that takes tqdm's process-shared lock, which a kill can leave held
+        # No tqdm(disable=True) without progress: it takes tqdm's process-shared lock, which a kill may leave held.
+        bar = _NoProgress()
         if progress:
             initial = state.position - len(self.pending)
             bar = tqdm(total=state.input_rows, initial=initial, unit="row", desc=self.stage.name, dynamic_ncols=True)
-        last_commit = time.monotonic()
-        self.position = state.position
         with open(self.failures_path, "a", encoding="utf-8") as failures:
-
-            def commit() -> None:
-                if writer.rows:
-                    shard = writer.flush(state.shards)
-                    state.shards += 1
-                    state.shard_sha256.append(shard.sha256)
-                    state.output_rows += shard.rows
-                failures.flush()
-                state.failures_bytes = failures.tell()
-                if self.fresh:
-                    state.chunks.append([self.position, self.fresh_digest.hexdigest()])
-                    self.fresh, self.fresh_digest = 0, RowDigest()
-                state.position, state.pending = self.position, sorted(self.pending)
-                if self.accepted:
-                    state.accepted_changes.append({"run": state.runs, "changes": self.accepted})
-                    self.accepted = []
-                state.save(self.state_path)
-
-            commit()  # the run count, refreshed fingerprint and cleaned-up files, before any new work
-            work = self._work(rows, state)
+            self._commit(state, writer, failures)  # the run count, fingerprint and cleaned-up files first
+            last_commit, work = time.monotonic(), self._work(rows, state)
             while batch := list(islice(work, batch_size)):
-                results = self.stage.process_batch([row for _, row in batch])
-                if len(results) != len(batch):
-                    raise ValueError(
-                        f"stage {self.stage.name!r} returned {len(results)} results for {len(batch)} rows"
-                    )
-                full = False
-                for (index, row), result in zip(batch, results):
-                    self.position = max(self.position, index + 1)
-                    processed += 1
-                    if isinstance(result, StageFailure):
-                        failed += 1
-                        reasons[result.reason] += 1
-                        failures.write(json.dumps(self._failure(index, row, result, state.runs)) + "\n")
-                        if result.retryable:
-                            self.pending.add(index)
-                            continue
-                        state.permanent += 1
-                    else:
-                        for output in result:
-                            full = writer.add(self._encode(output)) or full
-                    self.pending.discard(index)
-                    bar.update(1)
-                bar.set_postfix(failed=failed, pending=len(self.pending), refresh=False)
+                full = self._process(batch, state, writer, failures, bar)
                 if full or time.monotonic() - last_commit >= commit_seconds:
-                    commit()
+                    self._commit(state, writer, failures)
                     last_commit = time.monotonic()
-            if state.shards == 0 and not writer.rows:  # nothing to write: an empty shard keeps the folder loadable
-                writer.flush(state.shards)
-                state.shards, state.shard_sha256 = 1, [""]
-            commit()
+            self._commit(state, writer, failures, empty_shard=state.shards == 0)  # an empty job stays loadable
         bar.close()
-        return self._summary(state, processed, failed, reasons, time.monotonic() - started)
+        return self._summary(state, time.monotonic() - started)
+
+    def _process(self, batch: list[tuple[int, dict[str, Any]]], state: JobState, writer: Any, failures: Any,
+                 bar: Any) -> bool:  # fmt: skip
+        """Send one batch to the stage and buffer its outputs and failures; whether the shard is full."""
+        results = self.stage.process_batch([row for _, row in batch])
+        if len(results) != len(batch):
+            raise ValueError(f"stage {self.stage.name!r} returned {len(results)} results for {len(batch)} rows")
+        full = False
+        for (index, row), result in zip(batch, results):
+            self.position = max(self.position, index + 1)
+            self.processed += 1
+            if isinstance(result, StageFailure):
+                self.failed += 1
+                self.reasons[result.reason] += 1
+                failures.write(json.dumps(self._failure(index, row, result, state.runs)) + "\n")
+                if result.retryable:
+                    self.pending.add(index)
+                    continue
+                state.permanent += 1
+            else:
+                for output in result:
+                    full = writer.add(self._encode(output)) or full
+            self.pending.discard(index)
+            bar.update(1)
+        bar.set_postfix(failed=self.failed, pending=len(self.pending), refresh=False)
+        return full
+
+    def _commit(self, state: JobState, writer: Any, failures: Any, empty_shard: bool = False) -> None:
+        """Write the buffered rows as the next shard, then replace the state: the one step that makes work done."""
+        if writer.rows or empty_shard:
+            shard = writer.flush(state.shards)
+            state.shards += 1
+            state.shard_sha256.append(shard.sha256)
+            state.output_rows += shard.rows
+        failures.flush()
+        state.failures_bytes = failures.tell()
+        if self.fresh:
+            state.chunks.append([self.position, self.fresh_digest.hexdigest()])
+            self.fresh, self.fresh_digest = 0, RowDigest()
+        state.position, state.pending = self.position, sorted(self.pending)
+        if self.accepted:
+            state.accepted_changes.append({"run": state.runs, "changes": self.accepted})
+            self.accepted = []
+        state.save(self.state_path)
 
     def _failure(self, index: int, row: dict[str, Any], failure: StageFailure, run: int) -> dict[str, Any]:
         """The `failures.jsonl` record of one failed attempt."""
@@ -371,7 +368,7 @@ class _Job:
                              f"output features do not (pass features= or set the stage's `features`)")  # fmt: skip
         return self.features.encode_example(row)
 
-    def _summary(self, state: JobState, processed: int, failed: int, reasons: Counter, seconds: float) -> JobSummary:
+    def _summary(self, state: JobState, seconds: float) -> JobSummary:
         done = state.input_rows is not None and state.position >= state.input_rows and not state.pending
         summary = JobSummary(
             stage=self.stage.name,
@@ -382,11 +379,11 @@ class _Job:
             shards=state.shards,
             pending_retries=len(state.pending),
             permanent_failures=state.permanent,
-            processed_this_run=processed,
-            failed_this_run=failed,
-            failure_reasons=dict(reasons.most_common()),
+            processed_this_run=self.processed,
+            failed_this_run=self.failed,
+            failure_reasons=dict(self.reasons.most_common()),
             seconds=round(seconds, 3),
-            rows_per_second=round(processed / seconds, 3) if seconds > 0 else 0.0,
+            rows_per_second=round(self.processed / seconds, 3) if seconds > 0 else 0.0,
             done=done,
         )
         write_json_atomic(self.out / SUMMARY_FILE, summary.to_dict())

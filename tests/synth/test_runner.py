@@ -197,3 +197,14 @@ def test_progress_shows_rows_per_second_and_failures(tmp_path: Path, capsys: pyt
     run_job(ToyStage(never_retry=2), make_input(6), tmp_path, batch_size=2, progress=True)
     err = capsys.readouterr().err
     assert "row/s" in err and "failed=3" in err and "6/6" in err
+
+
+def test_a_job_without_outputs_leaves_one_empty_loadable_shard(tmp_path: Path) -> None:
+    from mmreason.data.schema import FEATURES
+
+    inputs = [row for row in make_input(7) if int(row["id"][1:]) % 3 == 0]  # ToyStage makes no rows for these
+    summary = run_job(ToyStage(), inputs, tmp_path, progress=False)
+    assert summary.done and summary.output_rows == 0 and summary.shards == 1
+    (shard,) = job_data_files(tmp_path)
+    table = pq.read_table(shard)
+    assert table.num_rows == 0 and table.schema.equals(FEATURES.arrow_schema)
