@@ -140,7 +140,8 @@ def check_preference_row(row: dict[str, Any]) -> dict[str, Any]:
         _check_messages(row["prompt"] + completion, record_id)
     if _text(row["chosen"]) == _text(row["rejected"]):
         raise RecordError("identical_completions", "`chosen` and `rejected` are the same text", record_id)
-    _check_unicode_of(row, ("prompt", "chosen", "rejected"), row["images"], row["answer_gt"])
+    paths = [item if isinstance(item, str) else item.get("path") or "" for item in row["images"]]
+    _check_unicode_of(row, ("prompt", "chosen", "rejected"), paths, row["answer_gt"])
     return row
 
 
@@ -180,6 +181,18 @@ def _paths(value: Any, key: str, record_id: str) -> list[str]:
     return paths
 
 
+def _media(value: Any, key: str, record_id: str) -> list[str | dict[str, Any]]:
+    """Canonical `images`: paths, or embedded `{"bytes", "path"}` items (Parquet exports), or nothing."""
+    items = [item for item in _as_list(value) if item != ""]
+    for item in items:
+        embedded = isinstance(item, dict) and (
+            isinstance(item.get("bytes"), bytes) or (not item.get("bytes") and isinstance(item.get("path"), str))
+        )
+        if not (isinstance(item, str) or embedded):
+            raise RecordError("malformed", f"`{key}` must be paths or {{bytes, path}} items", record_id)
+    return items
+
+
 def _completion(value: Any, side: str, record_id: str) -> list[dict[str, Any]]:
     """A response: a string, or canonical messages (a list of `{role, content}`)."""
     if isinstance(value, str):
@@ -201,7 +214,8 @@ def preference_record_to_row(
       with one image (a string `image`) and no `<image>` gets `"<image>\\n"` prepended; a list of images needs one
       `<image>` per image.
     * canonical preference rows: `prompt` (messages, string or part contents), `chosen`/`rejected` (a string or
-      assistant messages), `images` (paths), optional `answer_gt`.
+      assistant messages), `images` (paths, or `{"bytes", "path"}` items as in a Parquet export), optional
+      `answer_gt`.
 
     `id`, `source`/`data_source` are taken from the record when present (else `default_id`, `default_source`).
 
@@ -221,7 +235,7 @@ def preference_record_to_row(
         if not isinstance(prompt, list):
             raise RecordError("malformed", "`prompt` must be a string or a list of messages", record_id)
         prompt = [_message(message, record_id) for message in prompt]
-        images = _paths(record.get("images", record.get("image")), "images", record_id)
+        images = _media(record.get("images", record.get("image")), "images", record_id)
     else:
         question = _string(record, "question", record_id)
         image = record.get("image")

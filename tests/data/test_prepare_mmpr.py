@@ -188,3 +188,14 @@ def test_generic_preference_jsonl_in_both_forms(tmp_path):
     assert [part["type"] for part in canonical["prompt"][1]["content"]] == ["text", "image"]
     assert canonical["chosen"][0]["content"][0]["text"] == "Four." and canonical["answer_gt"] == "4"
     assert canonical["rejected"] == [{"role": "assistant", "content": [{"type": "text", "text": "Five."}]}]
+
+
+def test_prepared_parquet_reprepares_as_generic_preference_rows(mmpr, tmp_path):
+    """Canonical preference rows with embedded images (a prepared folder, a Hub preference dataset's shards)."""
+    _, out, _, images = mmpr
+    spec, folder = preference_jsonl_spec(out / "default")
+    state = prepare_corpus(spec, folder, tmp_path / "again", progress=False)["default"]
+    assert state.rows == 10 and not state.drops
+    again, first = _rows(tmp_path / "again"), _rows(out)
+    assert again == first
+    assert again[0]["images"][0]["bytes"] == images["geo/1.jpg"]

@@ -197,10 +197,11 @@ def _plan(folder: Path, *, meta: str, seed: int, sampling: str) -> tuple[list[Pa
 
 
 def preference_jsonl_spec(source: str | os.PathLike, name: str = "default") -> tuple[PairCorpusSpec, Path]:
-    """A spec with one subset for preference JSONL/JSON (MMPR lines or canonical preference rows; a folder: every
-    `*.jsonl`, else `*.json`); image paths are relative to the file's folder or `--media_dirs`."""
+    """A spec with one subset for preference JSONL/JSON/Parquet (MMPR lines or canonical preference rows, e.g. a
+    prepared folder's or a Hub preference dataset's Parquet shards with embedded images; a folder: every `*.jsonl`,
+    else `*.json`, else `*.parquet`); image paths are relative to the file's folder or `--media_dirs`."""
     base, folder = llava_json_spec(source, name)
-    files = ("*.jsonl", "*.json") if Path(source).is_dir() else base.subsets[name].files
+    files = ("*.jsonl", "*.json", "*.parquet") if Path(source).is_dir() else base.subsets[name].files
     convert: Any = partial(preference_record_to_row, default_source=base.repo_id)
     subset = replace(base.subsets[name], files=files, convert=convert, description=f"from {', '.join(files)}.")
     spec = PairCorpusSpec(
