@@ -11,6 +11,8 @@ from __future__ import annotations
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from mmreason.generation import GenerationError
@@ -220,3 +222,28 @@ def test_stage_builds_preference_rows_and_failures() -> None:
     sampling = backend.calls[0][1]
     assert (sampling.temperature, sampling.top_p) == (1.0, 1.0)
     assert getattr(sampling, "top_k", 50) == 50
+
+
+_PIECES = ["Final answer:", "Final Answer:", "答案:", "**", "\n", " ", "3", "B", "(B)", "x = ", ",", ".",
+           "\\frac{1}{2}", "é", "\u200b", "none", "30,594", "cm"]  # fmt: skip
+_responses = st.lists(st.sampled_from(_PIECES), max_size=40).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_responses, st.sampled_from(["3", "B", "30594", "0.5", "none", "x"]))
+def test_parsing_fixing_and_checking_never_raise_unexpectedly(response: str, gt: str) -> None:
+    try:
+        rationale, answer = extract_answer_from_mpo(response)
+    except FormatError:
+        pass
+    else:
+        assert rationale and "\n" not in answer and response.count("\n") >= 2
+        try:
+            fixed = fix_answer(response, answer, gt)
+        except FormatError:
+            pass
+        else:
+            assert "\n" in fixed
+        assert isinstance(is_correct(answer, gt), bool)
+    (sample,) = judge_samples([response], gt)
+    assert (sample.answer_pred is None) == bool(sample.reason)
