@@ -27,7 +27,10 @@ logger = logging.getLogger(__name__)
 #: function-name prefix -> mmreason benchmark
 TASKS = {"mathvista": "mathvista_testmini", "mmmu": "mmmu_val"}
 #: the verdict flags each benchmark's task yaml counts
-FLAGS = {"mathvista_testmini": ("needs_judge", "no_answer"), "mmmu_val": ("random_guess", "no_answer")}
+FLAGS = {
+    "mathvista_testmini": ("needs_judge", "no_answer", "over_bound"),
+    "mmmu_val": ("random_guess", "no_answer", "over_bound"),
+}
 
 
 @cache
