@@ -175,13 +175,12 @@ class ListBackend:
 
     def generate(self, conversations, sampling=None):
         self.calls.append((conversations, sampling))
-        out, seen, n = [], {}, getattr(sampling, "n", None)
+        out, seen = [], {}
         for conversation in conversations:
             text = conversation[-1]["content"][-1]["text"]
             key = next(k for k in self.script if k in text)
-            start = seen.get(key, 0)
-            seen[key] = start + (n or 1)
-            out.append(self.script[key][start : start + n] if n else self.script[key][start])
+            out.append(self.script[key][seen.get(key, 0)])
+            seen[key] = seen.get(key, 0) + 1
         return out
 
 

@@ -47,8 +47,7 @@ class Fixed:
         return {"backend": "fixed"}
 
     def generate(self, conversations, sampling=None):
-        n = getattr(sampling, "n", None)
-        return [["a\nb\nFinal answer: 1"] * n if n else "a\nb\nFinal answer: 1" for _ in conversations]
+        return ["a\nb\nFinal answer: 1" for _ in conversations]
 
 
 def test_a_changed_prompt_is_refused_by_the_runner(tmp_path: Path) -> None:

@@ -24,9 +24,7 @@ class ByPrompt:
         return {"backend": "by-prompt"}
 
     def generate(self, conversations, sampling=None):
-        n = getattr(sampling, "n", None)
-        texts = [self.answer(c[-1]["content"][-1]["text"]) for c in conversations]
-        return [[t] * n for t in texts] if n else texts
+        return [self.answer(c[-1]["content"][-1]["text"]) for c in conversations]
 
 
 def _row(rid: str, question: str, answer: str) -> dict:

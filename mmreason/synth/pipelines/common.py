@@ -109,14 +109,13 @@ def supports_continuation() -> bool:
 def generate_n(
     backend: Any, conversations: list[list[dict[str, Any]]], setting: Any, n: int = 1
 ) -> list[list[str | GenerationError]]:
-    """`n` answers per conversation: one request with `n` samples where the settings have `n`, else each request
-    sent `n` times."""
+    """`n` answers per conversation: the backend's `generate_samples` (one request with `n` samples) where it has
+    one, else each request sent `n` times with `n=1`."""
     if not conversations:
         return []
-    if "n" in {f.name for f in fields(setting)}:
-        replies = backend.generate(conversations, replace(setting, n=n))
-        return [list(r) if isinstance(r, list | tuple) else [r] * (n if isinstance(r, GenerationError) else 1)
-                for r in replies]  # fmt: skip
+    if n > 1 and hasattr(backend, "generate_samples") and "n" in {f.name for f in fields(setting)}:
+        replies = backend.generate_samples(conversations, replace(setting, n=n))
+        return [list(r) if isinstance(r, list | tuple) else [r] * n for r in replies]
     flat = backend.generate([c for c in conversations for _ in range(n)], setting)
     return [list(flat[i * n : (i + 1) * n]) for i in range(len(conversations))]
 
