@@ -109,12 +109,13 @@ def run_sharded(
     task = RankTask(stage, rows, str(out), {**options, "progress": options.get("progress", True)})
     kwargs = {"pipeline": [task], "tasks": workers, "logging_dir": str(out / LOGS_DIR), "skip_completed": False}
     kwargs.update(executor_options or {})
-    _executor(executor, workers, kwargs).run()
+    datatrove_executor(executor, workers, kwargs).run()
     return job_summary(out)
 
 
-def _executor(name: str, workers: int, kwargs: dict[str, Any]) -> Any:
-    """The datatrove executor `name` with `kwargs`."""
+def datatrove_executor(name: str, workers: int, kwargs: dict[str, Any]) -> Any:
+    """datatrove's executor `name` (`"local"`: `LocalPipelineExecutor` with `workers` processes, `"slurm"`,
+    `"ray"`) built with `kwargs` (`pipeline`, `tasks`, `logging_dir`, ... and the user's `executor_options`)."""
     try:
         from datatrove.executor import LocalPipelineExecutor, RayPipelineExecutor, SlurmPipelineExecutor
     except ImportError as error:
@@ -171,6 +172,7 @@ __all__ = [
     "EXECUTORS",
     "RankTask",
     "check_layout",
+    "datatrove_executor",
     "job_summary",
     "rank_dir",
     "rows_for_rank",

@@ -84,3 +84,22 @@ def test_plain_iterables_are_dealt_round_robin() -> None:
     assert shares == [["q0000", "q0003", "q0006"], ["q0001", "q0004"], ["q0002", "q0005"]]
     with pytest.raises(ValueError, match="rank 3 is not in"):
         rows_for_rank([], 3, 3)
+
+
+def test_slurm_and_ray_get_the_same_rank_task(tmp_path: Path) -> None:
+    """The job's step and options reach datatrove's Slurm and Ray executors as they reach the local one (built, not
+    run: no cluster here)."""
+    from datatrove.executor import RayPipelineExecutor, SlurmPipelineExecutor
+
+    from mmreason.synth.executors import RankTask, datatrove_executor
+
+    task = RankTask(ToyStage(), make_input(4), str(tmp_path), {"progress": False})
+    kwargs = {"pipeline": [task], "tasks": 8, "logging_dir": str(tmp_path / "logs"), "skip_completed": False}
+    slurm = datatrove_executor("slurm", 8, {**kwargs, "partition": "cpu", "time": "01:00:00"})
+    ray = datatrove_executor("ray", 8, kwargs)
+    assert isinstance(slurm, SlurmPipelineExecutor) and isinstance(ray, RayPipelineExecutor)
+    for executor in (slurm, ray):
+        assert executor.world_size == 8 and executor.pipeline == [task] and not executor.skip_completed
+    assert slurm.partition == "cpu" and slurm.time == "01:00:00"
+    task(None, rank=1, world_size=2)  # what each launched rank runs
+    assert [row["id"] for row in committed_rows(rank_dir(tmp_path, 1, 2))] == ["q0002-0", "q0002-1"]
