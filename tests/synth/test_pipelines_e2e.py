@@ -16,7 +16,6 @@ from PIL import Image
 
 from mmreason.generation import OpenAIBackend, TransformersBackend
 from mmreason.synth import run_job
-from mmreason.synth.pipelines.common import supports_continuation
 from mmreason.synth.pipelines.dropout_ntp import DropoutNTPStage, dropout_prefix
 from mmreason.synth.pipelines.mammoth_rewrite import MammothRewriteStage
 from mmreason.synth.pipelines.mmpr_pairs import MMPRCorrectnessStage
@@ -114,8 +113,16 @@ def test_dropout_ntp_against_the_stand_in(tmp_path: Path, server_factory) -> Non
     (body,) = server.requests
     assert not has_image(body)  # continued without the image
     assert body["messages"][-1] == {"role": "assistant", "content": [{"type": "text", "text": "A small bird sits on"}]}
-    if supports_continuation():
-        assert body.get("continue_final_message") is True and body.get("add_generation_prompt") is False
+
+
+@pytest.mark.xfail(strict=True, reason="OpenAIBackend does not send continue_final_message yet (#13 item 1, in "
+                   "progress): drop this marker when it does")  # fmt: skip
+def test_dropout_ntp_asks_the_server_to_continue_the_prefix(tmp_path: Path, server_factory) -> None:
+    server, backend = server_factory(lambda body: " more.", faults=[])
+    run_job(DropoutNTPStage(backend), [canonical("d1", "Describe.", "one two three four")], tmp_path, progress=False)
+    (body,) = server.requests
+    # vLLM's extra_body={"continue_final_message": True, "add_generation_prompt": False}, merged into the body
+    assert body.get("continue_final_message") is True and body.get("add_generation_prompt") is False
 
 
 def _mammoth_reply(body: dict[str, Any], glitched: set[str]) -> str:
