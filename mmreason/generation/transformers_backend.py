@@ -7,7 +7,7 @@ from typing import Any
 
 from ..model.chat_templates import QWEN_EVAL_SYSTEM
 from .errors import GenerationError
-from .sampling import Sampling, per_request, truncate_at_stop
+from .sampling import Sampling, per_request, request_seed, truncate_at_stop
 from .videos import decode_videos
 
 logger = logging.getLogger("mmreason.generation")
@@ -29,6 +29,12 @@ class TransformersBackend:
         dtype / device / attn_implementation: passed to `from_pretrained` (`device=None`: CUDA when available).
         max_batch_size: the first size tried with `batch_size="auto"` (default 64).
         sampling: the decoding of requests that bring none (default: greedy).
+
+    Sampling ([`Sampling`]): `n` samples per request, temperature/top-k/top-p (transformers' defaults where unset:
+    top-k 50), stop strings, and `continue_final_message` (the final assistant turn is continued: no generation
+    prompt, the answer is the continuation). With a `seed`, each sample is drawn from its own generator seeded by
+    `request_seed(seed, conversation, k)` ([`mmreason.generation.seeded`]), so answers do not depend on the
+    batch; without one, `generate` draws from torch's global random state.
 
     Video parts (`{"type": "video", "video": frames | path}`) go through the processor; a video file is decoded
     with `torchcodec` (`pip install torchcodec`) and sampled to the image processor's `max_frames`.
@@ -83,27 +89,48 @@ class TransformersBackend:
 
     def generate(
         self, conversations: list[list[dict[str, Any]]], sampling: Sampling | list[Sampling] | None = None
-    ) -> list[str | GenerationError]:
-        """One answer per conversation; `sampling`: one setting for all, or one per conversation (requests with
-        the same setting are batched together)."""
+    ) -> list[Any]:
+        """One answer per conversation (a list of `n` answers for requests with `n > 1`); `sampling`: one setting
+        for all, or one per conversation (requests with the same setting are batched together)."""
         settings = per_request(sampling, len(conversations), self.default_sampling)
-        outputs: list[str | GenerationError] = [""] * len(conversations)
-        groups: dict[Sampling, list[int]] = {}
-        for index, setting in enumerate(settings):
-            groups.setdefault(setting, []).append(index)
-        for setting, indices in groups.items():
-            for index, text in zip(indices, self._generate_group([conversations[i] for i in indices], setting)):
-                outputs[index] = text
-        return outputs
+        samples = self._samples(conversations, settings)
+        return [s[0] if setting.n == 1 else s for s, setting in zip(samples, settings)]
 
-    def _generate_group(self, conversations: list[list[dict[str, Any]]], sampling: Sampling) -> list[str]:
+    def generate_samples(
+        self, conversations: list[list[dict[str, Any]]], sampling: Sampling | list[Sampling] | None = None
+    ) -> list[list[str] | GenerationError]:
+        """`n` answers per conversation, always as a list (see [`generate`])."""
+        settings = per_request(sampling, len(conversations), self.default_sampling)
+        return self._samples(conversations, settings)
+
+    def _samples(self, conversations: list[list[dict[str, Any]]], settings: list[Sampling]) -> list[Any]:
+        """Every request's `n` samples: a greedy request is decoded once (its samples are equal); a seeded one draws
+        sample `k` from `request_seed(seed, conversation, k)`, whatever else is in its batch."""
+        groups: dict[Sampling, list[tuple[int, int]]] = {}
+        for index, setting in enumerate(settings):
+            draws = setting.n if setting.sampled else 1
+            groups.setdefault(setting, []).extend((index, k) for k in range(draws))
+        samples: list[list[str]] = [[] for _ in conversations]
+        for setting, items in groups.items():
+            seeds = None
+            if setting.sampled and setting.seed is not None:
+                seeds = [request_seed(setting.seed, conversations[i], k) for i, k in items]
+            texts = self._generate_group([conversations[i] for i, _ in items], setting, seeds)
+            for (index, _), text in zip(items, texts):
+                samples[index].append(text)
+        return [s if setting.sampled else s * setting.n for s, setting in zip(samples, settings)]
+
+    def _generate_group(
+        self, conversations: list[list[dict[str, Any]]], sampling: Sampling, seeds: list[int] | None = None
+    ) -> list[str]:
         import torch
 
         outputs: list[str] = []
         while len(outputs) < len(conversations):
-            batch = conversations[len(outputs) : len(outputs) + self.batch_size]
+            start, stop = len(outputs), len(outputs) + self.batch_size
+            batch_seeds = None if seeds is None else seeds[start:stop]
             try:
-                outputs.extend(self._generate_batch(batch, sampling))
+                outputs.extend(self._generate_batch(conversations[start:stop], sampling, batch_seeds))
             except torch.OutOfMemoryError:
                 if not self.auto_batch or self.batch_size == 1:
                     raise
@@ -113,18 +140,28 @@ class TransformersBackend:
                     torch.cuda.empty_cache()
         return outputs
 
-    def _generate_batch(self, batch: list[list[dict[str, Any]]], sampling: Sampling) -> list[str]:
+    def _generate_batch(
+        self, batch: list[list[dict[str, Any]]], sampling: Sampling, seeds: list[int] | None = None
+    ) -> list[str]:
         import torch
 
         inputs = self.processor.apply_chat_template(
-            [decode_videos(self._with_system(c)) for c in batch], add_generation_prompt=True, tokenize=True,
+            [decode_videos(self._with_system(c)) for c in batch], tokenize=True,
+            add_generation_prompt=not sampling.continue_final_message,
+            continue_final_message=sampling.continue_final_message,
             return_dict=True, return_tensors="pt", processor_kwargs={"padding": True, "padding_side": "left"},
         ).to(self.model.device)  # fmt: skip
         kwargs: dict[str, Any] = {"max_new_tokens": sampling.max_new_tokens, "do_sample": sampling.sampled}
-        if sampling.sampled:
+        if seeds is not None:
+            from .seeded import seeded_generate_kwargs  # torch and transformers only once a model runs
+
+            kwargs.update(seeded_generate_kwargs(sampling, seeds, self.model.generation_config))
+        elif sampling.sampled:
             kwargs["temperature"] = sampling.effective_temperature
             if sampling.top_p is not None:
                 kwargs["top_p"] = sampling.top_p
+            if sampling.top_k is not None:
+                kwargs["top_k"] = sampling.top_k
         if sampling.num_beams > 1:
             kwargs["num_beams"] = sampling.num_beams
         if sampling.stop:
