@@ -7,7 +7,7 @@ take `images` in order. Requests are HF chat conversations whose image parts car
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ...generation import GenerationError, Sampling
@@ -72,38 +72,16 @@ def read_turn(row: dict[str, Any]) -> Turn:
     return Turn(parts, question, text_of(messages[1]["content"]).strip(), images)
 
 
-def _params_class() -> type:
-    """The backends' per-request settings class: `SamplingParams` where the generation package has it (n samples,
-    top-k, seed, assistant-prefix continuation), else `Sampling`."""
-    from ...generation import sampling as module
-
-    return getattr(module, "SamplingParams", Sampling)
-
-
 def sampling(
     temperature: float = 0.0,
     top_k: int | None = None,
     top_p: float | None = None,
     max_new_tokens: int | None = None,
     continue_final_message: bool = False,
-) -> Any:
-    """The backends' settings for a request (greedy at `temperature=0`); `top_k` and `continue_final_message` are
-    set where the settings class has them."""
-    cls = _params_class()
-    names = {f.name for f in fields(cls)}
-    values = {
-        "max_new_tokens": max_new_tokens,
-        "temperature": temperature,
-        "top_p": top_p,
-        "top_k": top_k,
-        "continue_final_message": continue_final_message,
-    }
-    return cls(**{k: v for k, v in values.items() if k in names and (v is not None or k != "top_k")})
-
-
-def supports_continuation() -> bool:
-    """Whether the backends' settings can ask to continue a final assistant turn (`continue_final_message`)."""
-    return "continue_final_message" in {f.name for f in fields(_params_class())}
+) -> Sampling:
+    """The backends' [`Sampling`] of a request (greedy at `temperature=0`)."""
+    return Sampling(max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, top_k=top_k,
+                    continue_final_message=continue_final_message)  # fmt: skip
 
 
 def generate_n(
@@ -113,7 +91,7 @@ def generate_n(
     one, else each request sent `n` times with `n=1`."""
     if not conversations:
         return []
-    if n > 1 and hasattr(backend, "generate_samples") and "n" in {f.name for f in fields(setting)}:
+    if n > 1 and hasattr(backend, "generate_samples"):
         replies = backend.generate_samples(conversations, replace(setting, n=n))
         return [list(r) if isinstance(r, list | tuple) else [r] * n for r in replies]
     flat = backend.generate([c for c in conversations for _ in range(n)], setting)
@@ -147,5 +125,5 @@ def bare(parts: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 __all__ = [
     "RowError", "Turn", "backend_settings", "bare", "generate_n", "generation_failure", "read_turn", "sampling",
-    "supports_continuation", "text_of", "text_part", "user_message",
+    "text_of", "text_part", "user_message",
 ]  # fmt: skip
