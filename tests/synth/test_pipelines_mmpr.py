@@ -94,6 +94,15 @@ def test_fix_answer(response: str, pred: str, gt: str, expected: str) -> None:
     assert fix_answer(response, pred, gt) == expected
 
 
+def test_fix_answer_failures_are_format_errors() -> None:
+    with pytest.raises(FormatError):  # an empty prediction "contains" the ground truth ".": InternVL's rsplit fails
+        fix_answer("a\nb\nFinal answer:", "", ".")
+    with pytest.raises(FormatError):  # nothing left to split at a line break
+        fix_answer("Final answer: 3", "3", "3")
+    (sample,) = judge_samples(["a\nb\nFinal answer:"], ".")
+    assert sample.answer_pred is None and sample.reason == "an empty prediction cannot be replaced"
+
+
 @pytest.mark.parametrize(
     ("pred", "gt", "correct"),
     [
@@ -230,7 +239,7 @@ _responses = st.lists(st.sampled_from(_PIECES), max_size=40).map("".join)
 
 
 @settings(max_examples=300, deadline=None)
-@given(_responses, st.sampled_from(["3", "B", "30594", "0.5", "none", "x"]))
+@given(_responses, st.sampled_from(["3", "B", "30594", "0.5", "none", "x", ".", ",", ""]))
 def test_parsing_fixing_and_checking_never_raise_unexpectedly(response: str, gt: str) -> None:
     try:
         rationale, answer = extract_answer_from_mpo(response)

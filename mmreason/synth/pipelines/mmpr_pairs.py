@@ -99,7 +99,9 @@ def fix_answer(response: str, answer_pred: str, answer_gt: str) -> str:
     becomes the ground truth and `*` around the response go; `**Final` on the last line becomes `Final`.
 
     Raises:
-        FormatError: the response has no line break left (InternVL's `rsplit('\\n', 1)` fails).
+        FormatError: the response has no line break left (InternVL's `rsplit('\\n', 1)` fails), or an empty
+            prediction "contains" the ground truth (a ground truth of dots and commas only; InternVL's
+            `rsplit('', 1)` fails).
     """
     pred, gt = answer_pred.lower(), answer_gt.lower()
     if answer_gt.upper() in OPTION_LETTERS:
@@ -109,6 +111,8 @@ def fix_answer(response: str, answer_pred: str, answer_gt: str) -> str:
             return response
         gt = answer_gt.upper()
     if gt in pred or gt.strip(".").replace(",", "") in pred.strip(".").replace(",", ""):
+        if not answer_pred:
+            raise FormatError("an empty prediction cannot be replaced")  # InternVL's rsplit('') raises
         response = answer_gt.join(response.rsplit(answer_pred, 1))
         response = response.strip().strip("*").strip()
     if "\n" not in response:
