@@ -7,7 +7,7 @@ import codecs
 import json
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from mmreason.data.json_stream import JsonRecordReader, JsonStreamError, MalformedRecord
@@ -125,6 +125,14 @@ def corrupt(data: bytes, edits) -> bytes:
     return data
 
 
+def _has_lone_surrogate(value) -> bool:
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 @pytest.mark.timeout(60)
 @FUZZ
 @given(data=st.data(), chunk_size=st.integers(1, 64), flags=st.integers(0, 7), edits=st.lists(EDIT, max_size=3))
@@ -134,6 +142,9 @@ def test_corrupted_files_read_as_json_loads_or_raise(tmp_path, reader_cls, data,
     path = tmp_path / ("data.jsonl" if jsonl else "data.json")
     path.write_bytes(corrupt(serialize(records, 1, ensure_ascii, bom, jsonl), edits))
     expected = reference(path.read_bytes(), jsonl)
+    # an edit can split an escaped surrogate pair (ensure_ascii writes U+10000 as \\ud800\\udc00) into a lone
+    # surrogate, which yajl reads as "?" (the known difference values() avoids): not a comparison ijson can make
+    assume(reader_cls is JsonRecordReader or not _has_lone_surrogate(expected))
     out, error = read(reader_cls, path, chunk_size)  # anything but JsonStreamError propagates and fails the test
     if expected == "error":
         assert error is not None and str(path) in str(error)
