@@ -3,7 +3,8 @@
 [`render_text`] draws a text block of a given width: words and `$…$` formulas are laid out left to right and
 wrapped greedily (a formula is never split; a word wider than the line is cut), `\\n` starts a new line. Formulas go
 through matplotlib mathtext (`\\frac`, `\\sqrt`, `^`, Greek, ...); a formula mathtext cannot parse (unknown command,
-unbalanced braces, nesting too deep, longer than `max_math_chars`) is drawn as its raw source instead and named in
+unbalanced braces, nesting too deep, longer than `max_math_chars`, wider than the line even at `min_font_size`: a
+wider formula makes the whole block smaller first) is drawn as its raw source instead and named in
 `Rendered.fallbacks`. A lone `$` is a literal dollar sign. Characters the font cannot draw are drawn as matplotlib's
 missing-glyph box; lone surrogates and control characters become U+FFFD (also a fallback).
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,6 +92,10 @@ class Rendered:
     diagram_box: tuple[int, int, int, int] | None = None
     font_size: int = 0
     fallbacks: list[str] = field(default_factory=list)
+
+
+class _TooWide(Exception):
+    """A formula wider than the line at this font size (the block is laid out again smaller)."""
 
 
 @dataclass(frozen=True)
@@ -166,7 +172,9 @@ class _Measurer:
         self.renderer = RendererAgg(8, 8, 72)
 
     def measure(self, text: str, ismath: bool) -> tuple[float, float, float]:
-        width, height, descent = self.renderer.get_text_width_height_descent(text, self.font, ismath=ismath)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "Glyph ... missing from font": measured as the missing-glyph box
+            width, height, descent = self.renderer.get_text_width_height_descent(text, self.font, ismath=ismath)
         return float(width), float(height - descent), float(descent)
 
     def tokens(self, text: str, fallbacks: list[str]) -> list[_Token]:
@@ -179,10 +187,16 @@ class _Measurer:
                 problem = _math_problem(source, self.style.max_math_chars)
                 if problem is None:
                     try:
-                        out.append(_Token(drawn, *self.measure(drawn, True)))
-                        continue
+                        token = _Token(drawn, *self.measure(drawn, True))
                     except (ValueError, RecursionError, KeyError, IndexError, RuntimeError) as error:
                         problem = f"mathtext cannot parse it ({type(error).__name__})"
+                    else:
+                        if token.width <= self.style.width - 2 * self.style.margin:
+                            out.append(token)
+                            continue
+                        if self.font_size > self.style.min_font_size:
+                            raise _TooWide
+                        problem = f"wider than the line at font size {self.font_size}"
                 fallbacks.append(f"formula drawn as source: {source[:60]!r}: {problem}")
             out += self._plain(source.replace("\\$", "$"))
         return out
@@ -251,7 +265,11 @@ def _text_block(text: str, style: RenderStyle, font_size: int, room: int | None)
         raise RenderError(f"text of {len(text)} characters is longer than max_chars={style.max_chars}")
     while True:
         notes = list(fallbacks)
-        measurer, placed, height = _layout(text, style, font_size, notes)
+        try:
+            measurer, placed, height = _layout(text, style, font_size, notes)
+        except _TooWide:
+            font_size = max(style.min_font_size, font_size - 2)
+            continue
         if room is None or height <= room:
             return Rendered(_draw(measurer, placed, style, height), (0, 0, style.width, height), None, font_size,
                             notes)  # fmt: skip
@@ -261,8 +279,6 @@ def _text_block(text: str, style: RenderStyle, font_size: int, room: int | None)
 
 
 def _draw(measurer: _Measurer, placed: list, style: RenderStyle, height: int) -> Image.Image:
-    import warnings
-
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
