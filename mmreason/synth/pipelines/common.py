@@ -47,29 +47,42 @@ def text_of(content: Any) -> str:
     return "".join(part.get("text") or "" for part in content if part.get("type") == "text")
 
 
+def _parts(content: Any, role: str) -> list[dict[str, Any]]:
+    if isinstance(content, str):
+        return [{"type": "text", "text": content}]
+    if not isinstance(content, list) or not all(isinstance(part, dict) for part in content):
+        raise RowError(f"the {role} turn's content is neither a string nor a list of parts")
+    if any(part.get("type") not in ("text", "image") for part in content):
+        raise RowError(f"only text and image parts are supported in the {role} turn (video rows are not)")
+    if any(part.get("type") == "text" and not isinstance(part.get("text") or "", str) for part in content):
+        raise RowError(f"a text part of the {role} turn is not a string")
+    return content
+
+
 def read_turn(row: dict[str, Any]) -> Turn:
     """The question and answer of a `[system] user assistant` row.
 
     Raises:
-        RowError: other roles or turn counts, video parts, an empty question, images that do not match the parts.
+        RowError: other roles or turn counts, malformed content, video parts, an empty question, images that do not
+            match the image parts.
     """
-    messages = [m for m in row.get("messages") or [] if m.get("role") != "system"]
+    messages = row.get("messages")
+    if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
+        raise RowError("no messages list")
+    messages = [m for m in messages if m.get("role") != "system"]
     if [m.get("role") for m in messages] != ["user", "assistant"]:
         raise RowError("not a single-turn row (want [system] user assistant)")
-    content = messages[0]["content"]
-    parts = [{"type": "text", "text": content}] if isinstance(content, str) else list(content)
+    parts, answer = _parts(messages[0].get("content"), "user"), _parts(messages[1].get("content"), "assistant")
     images = list(row.get("images") or [])
-    if any(part.get("type") not in ("text", "image") for part in parts):
-        raise RowError("only text and image parts are supported (video rows are not)")
-    if sum(part["type"] == "image" for part in parts) != len(images):
-        raise RowError(f"{sum(part['type'] == 'image' for part in parts)} image parts for {len(images)} images")
+    if (slots := sum(part["type"] == "image" for part in parts)) != len(images):
+        raise RowError(f"{slots} image parts for {len(images)} images")
     pictures = iter(images)
     parts = [{"type": "image", "image": next(pictures)} if part["type"] == "image"
              else {"type": "text", "text": part.get("text") or ""} for part in parts]  # fmt: skip
     question = text_of(parts).strip()
     if not question:
         raise RowError("the user turn has no text")
-    return Turn(parts, question, text_of(messages[1]["content"]).strip(), images)
+    return Turn(parts, question, text_of(answer).strip(), images)
 
 
 def sampling(
