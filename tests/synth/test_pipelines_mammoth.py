@@ -186,6 +186,8 @@ def test_stage_failures_carry_their_step() -> None:
                                                        {**_row("r2", "q", "a"), "images": []}])  # fmt: skip
     assert results[0] == StageFailure("rewrite: generation failed (RateLimitError: 429)", retryable=True)
     assert results[1] == StageFailure("1 image parts for 0 images", retryable=False)
+    (empty,) = MammothRewriteStage(mllm).process_batch([_row("r3", "Sum of bars?", "")])
+    assert empty == StageFailure("no reference answer (empty assistant turn)", retryable=False)
     judged = Scripted("mllm", {"You sort": "Category: C", "Rewrite": "Question: q\nAnswer: a\nFinal answer: b",
                                "You check": "Looks fine to me."})  # fmt: skip
     (failure,) = MammothRewriteStage(judged).process_batch([_row("r1", "Sum of bars?", "70")])

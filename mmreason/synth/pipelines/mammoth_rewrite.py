@@ -202,7 +202,10 @@ class MammothRewriteStage:
         for index, row in enumerate(rows):
             try:
                 turns[index] = read_turn(row)
+                if not turns[index].answer:
+                    raise RowError("no reference answer (empty assistant turn)")
             except RowError as error:
+                turns.pop(index, None)
                 results[index] = StageFailure(str(error), retryable=False)
         categories = self._step(
             results,
