@@ -5,8 +5,9 @@ failures in `failures.jsonl` (retried by the next run), then the data report (`J
 Rerunning the same command resumes; changed settings or input are refused unless `--allow_changed`.
 
 Pipelines: `mammoth-rewrite` (categorize → rewrite → judge), `mmpr-pairs` (correctness pairs), `dropout-ntp`
-(DropoutNTP pairs); `mmreason synth report JOB_DIR` rewrites a job's report. `--input` is a Parquet file, a folder of
-Parquet shards (`mmreason data prepare` output, or another job's folder) or a JSON Lines file of canonical rows.
+(DropoutNTP pairs), `puma-pairs` (Math-PUMA renders; no model); `mmreason synth report JOB_DIR` rewrites a job's
+report. `--input` is a Parquet file, a folder of Parquet shards (`mmreason data prepare` output, or another job's
+folder) or a JSON Lines file of canonical rows.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ PIPELINES = {
     "mammoth-rewrite": "MAmmoTH-VL rewrite + model-as-judge filter (canonical rows with judge columns).",
     "mmpr-pairs": "MMPR correctness pairs: N CoT samples per question, checked against the ground truth.",
     "dropout-ntp": "MMPR DropoutNTP pairs: the chosen response's second half continued without the image.",
+    "puma-pairs": "Math-PUMA pairs: the question rendered into its image at four levels (no model needed).",
 }
+NO_MODEL = ("puma-pairs",)
 HELP = "\n".join([
     "usage: mmreason synth PIPELINE --input ROWS --out JOB_DIR (--base_url URL --model NAME | --model CHECKPOINT) ...",
     "       mmreason synth report JOB_DIR",
@@ -69,6 +72,8 @@ class SynthArguments:
     allow_changed: bool = field(default=False, metadata={"help": "Resume although settings or input changed."})
     fresh: bool = field(default=False, metadata={"help": "Discard the job folder's previous outputs."})
     report: bool = field(default=True, metadata={"help": "Write the data report after the run."})
+    render_size: int = field(default=768, metadata={"help": "puma-pairs: rendered image width and height (px)."})
+    seed: int = field(default=0, metadata={"help": "puma-pairs: seed of each row's text position."})
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -100,13 +105,13 @@ def _report_main(argv: list[str]) -> None:
     print(write_report(argv[0]))
 
 
-def _check(args: SynthArguments) -> None:
-    for flag in ("input", "out", "model"):
+def _check(args: SynthArguments, name: str = "") -> None:
+    for flag in ("input", "out") if name in NO_MODEL else ("input", "out", "model"):
         if not getattr(args, flag):
             raise CLIError(f"--{flag} is required")
     if not Path(args.input).exists():
         raise CLIError(f"--input {args.input}: no such file or folder")
-    if not args.base_url:
+    if not args.base_url and name not in NO_MODEL:
         check_source(args.model, "--model")
     if args.text_base_url and not args.text_model:
         raise CLIError("--text_base_url needs --text_model")
@@ -119,7 +124,7 @@ def _check(args: SynthArguments) -> None:
 
 def _main(name: str, argv: list[str]) -> None:
     (args,) = strict_parse(trl_parser((SynthArguments,), prog=f"mmreason synth {name}"), argv)
-    _check(args)
+    _check(args, name)
     configure_logging()
     files = input_files(args.input)
     stage = build_stage(name, args)
@@ -168,6 +173,11 @@ def _backend(args: SynthArguments, model: str, base_url: str | None) -> Any:
 
 def build_stage(name: str, args: SynthArguments) -> Any:
     """The pipeline's stage for the parsed arguments."""
+    if name == "puma-pairs":
+        from ..synth.pipelines.puma_pairs import PumaPairsStage
+        from ..synth.render import RenderStyle
+
+        return PumaPairsStage(style=RenderStyle(width=args.render_size, height=args.render_size), seed=args.seed)
     backend = _backend(args, args.model, args.base_url)
     sampled = 1.0 if args.temperature is None else args.temperature
     if name == "mmpr-pairs":

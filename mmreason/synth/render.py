@@ -70,6 +70,14 @@ class RenderStyle:
     max_chars: int = 4000
     max_math_chars: int = 400
 
+    def __post_init__(self) -> None:
+        if min(self.width, self.height) < 2 * self.margin + 32 or self.margin < 0:
+            raise ValueError(f"a {self.width}x{self.height} canvas is too small for margins of {self.margin} px")
+        if not 4 <= self.min_font_size <= self.font_size:
+            raise ValueError(f"want 4 <= min_font_size <= font_size, got {self.min_font_size} and {self.font_size}")
+        if not 0 < self.max_text_fraction <= 1:
+            raise ValueError(f"max_text_fraction must be in (0, 1], got {self.max_text_fraction}")
+
     def settings(self) -> dict[str, Any]:
         """The style as a JSON-able dict (for a stage's settings)."""
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
