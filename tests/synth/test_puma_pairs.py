@@ -223,3 +223,21 @@ def test_compose_boxes_and_resolution() -> None:
     assert rendered.text_box[3] == 500 and rendered.text_box[1] >= bottom
     with pytest.raises(ValueError, match="position"):
         compose("x", None, style, position="left")
+
+
+def test_pairs_feed_the_puma_trainers_collator_and_the_model() -> None:
+    """What the PUMA trainer does with a batch: both sides collated, the same supervised tokens, a forward each."""
+    import torch
+
+    from mmreason.testing import build_tiny
+    from mmreason.train.puma_data import PUMAPairCollator
+
+    model, processor = build_tiny()
+    pairs = puma_pairs([row(), row("A is 1. B is 2. What is A+B?", images=[], row_id="text-only")],
+                       style=RenderStyle(width=128, height=128, font_size=8, min_font_size=4, margin=4))  # fmt: skip
+    assert len(pairs) == 6
+    batch = PUMAPairCollator(processor)(pairs)  # raises if a pair's two sides supervise different tokens
+    assert (batch["student"]["labels"] != -100).sum() == (batch["teacher"]["labels"] != -100).sum() > 0
+    with torch.no_grad():
+        for side in ("teacher", "student"):
+            assert torch.isfinite(model(**batch[side]).loss)
