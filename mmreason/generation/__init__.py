@@ -3,15 +3,19 @@
 Two backends: transformers in-process, or any OpenAI-compatible server (vLLM/SGLang).
 
 Both take conversations in HF chat format whose image parts carry their image (`{"type": "image", "image": PIL}`)
-and return one string per conversation. Greedy decoding by default, as the benchmarks' official settings;
-`generate(conversations, sampling)` takes per-request [`Sampling`] (budget, temperature/top_p/do_sample, stop
-sequences, at which answers are also cut).
+and return one string per conversation (a list of `n` for requests with `n > 1`; `generate_samples` always
+returns lists). Greedy decoding by default, as the benchmarks' official settings; `generate(conversations,
+sampling)` takes per-request [`Sampling`] (budget, temperature/top-k/top-p/do_sample, `n`, a per-request `seed`,
+stop sequences, at which answers are also cut, `continue_final_message`).
 
-* [`TransformersBackend`]: `AutoModelForImageTextToText`-style model + processor, batched (left padding).
-* [`OpenAIBackend`]: `/v1/chat/completions` with images as base64 data URIs, requests in parallel threads; the
-  `openai` client retries transient server errors (429/5xx, timeouts) with backoff. A request that still fails is
-  returned as an [`GenerationError`] so the run keeps going and the row can be retried on resume. vLLM 0.33 cannot
-  share an environment with transformers 5.23, so this is how vLLM-served exports are evaluated.
+* [`TransformersBackend`]: `AutoModelForImageTextToText`-style model + processor, batched (left padding); seeded
+  samples are drawn per row, independent of the batch.
+* [`OpenAIBackend`]: `/v1/chat/completions` on `openai.AsyncOpenAI` with a concurrency limit (sync `generate`,
+  async `agenerate`), encoded PNG/JPEG images sent as data URIs as they are; the `openai` client retries transient
+  errors (429 with its Retry-After, 5xx, timeouts, dropped connections) with backoff. A request that still fails,
+  or whose response is malformed, is returned as a [`GenerationError`] with its reason so the run keeps going and
+  the row can be retried on resume. vLLM 0.33 cannot share an environment with transformers 5.23, so this is how
+  vLLM-served exports are evaluated.
 """
 
 from .errors import GenerationError, ServedGeometryError, UnsupportedRequest

@@ -23,7 +23,6 @@ def _conversation(text):
 
 def test_openai_backend_retries_and_sends_images(server):
     backend = OpenAIBackend(server.url, "served-model", max_retries=3, concurrency=2, timeout=10)
-    backend.client = backend.client.with_options(max_retries=3)
     outputs = backend.generate([_conversation("q1"), _conversation("q2")])
     assert outputs == ["Answer: 42", "Answer: 42"]
     assert len(server.requests) == 4  # two 500s retried by the client
