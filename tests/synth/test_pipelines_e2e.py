@@ -115,8 +115,6 @@ def test_dropout_ntp_against_the_stand_in(tmp_path: Path, server_factory) -> Non
     assert body["messages"][-1] == {"role": "assistant", "content": [{"type": "text", "text": "A small bird sits on"}]}
 
 
-@pytest.mark.xfail(strict=True, reason="OpenAIBackend does not send continue_final_message yet (#13 item 1, in "
-                   "progress): drop this marker when it does")  # fmt: skip
 def test_dropout_ntp_asks_the_server_to_continue_the_prefix(tmp_path: Path, server_factory) -> None:
     server, backend = server_factory(lambda body: " more.", faults=[])
     run_job(DropoutNTPStage(backend), [canonical("d1", "Describe.", "one two three four")], tmp_path, progress=False)
