@@ -1,7 +1,12 @@
 """Synthesis engine: pipelines (stages) over rows, run by a resumable job runner, scaled out over many workers.
 
 * [`Stage`], [`StageFailure`], [`JobSummary`] (`stage`): the contract between a pipeline and the runner;
-* [`run_job`] (`runner`): input rows → stage → Parquet shards, committed atomically, resumable after kill -9.
+* [`run_job`] (`runner`): input rows → stage → Parquet shards, committed atomically, resumable after kill -9;
+  [`job_data_files`] / [`read_failures`]: a job's shards and failure records;
+* `executors`: the same job over many workers on datatrove (local processes, Slurm, Ray) — [`job_summary`],
+  [`server_for_rank`].
+
+Guide: `examples/docs/synth.md`.
 """
 
 from __future__ import annotations
@@ -15,7 +20,11 @@ _EXPORTS = {
     "Stage": "stage",
     "StageFailure": "stage",
     "JobMismatchError": "runner",
+    "job_data_files": "runner",
+    "read_failures": "runner",
     "run_job": "runner",
+    "job_summary": "executors",
+    "server_for_rank": "executors",
 }
 
 
