@@ -10,6 +10,8 @@
   image `decoded_image`; average and worst-case accuracy.
 * `wemath_testmini`: `We-Math/We-Math` (testmini); key `ID` + `key`; image `image_path`; accuracy and the four
   dimensions.
+* `procedural`: mmreason's procedural set (`mmreason.data.procedural.save`; config `test`, splits
+  `easy_vision`, `easy_text`, `hard_vision`, `hard_text`); key `id` + `view`; image `image`; accuracy per subset.
 
 A row's key must be unique across the rows evaluated (We-Math's sub-problems and their composite question share
 `ID`; DynaMath's ten variants of a seed question share `id` and differ by split, which the runner stores in the
@@ -52,6 +54,8 @@ class Benchmark:
             options (MMMU), in order of first appearance, instead of every column of `image_columns`.
         text_only: `(field, value)`: rows where `field == value` have no image (MathVerse "Text Only").
         full_rows: the number of rows of the official split(s); a run over fewer is reported as partial.
+        published: a public benchmark with an official script (listed in the README's strict-vs-official
+            differences); `False` for mmreason's own procedural set.
     """
 
     name: str
@@ -64,6 +68,7 @@ class Benchmark:
     image_placeholders: bool = False
     text_only: tuple[str, str] | None = None
     full_rows: int | None = None
+    published: bool = True
 
     @property
     def split(self) -> str:
@@ -172,6 +177,16 @@ BENCHMARKS = {
             image_columns=("image_path",),
             full_rows=1740,
         ),
+        Benchmark(  # mmreason's own set: no Hub copy, `--data` a folder `mmreason.data.procedural.save` wrote
+            "procedural",
+            "procedural:ProceduralScorer",
+            "mmreason/procedural",
+            ("easy_vision", "easy_text", "hard_vision", "hard_text"),
+            "test",
+            key_fields=("id", "view"),
+            image_columns=("image",),
+            published=False,
+        ),
     )
 }
 
@@ -184,11 +199,11 @@ def get_benchmark(name: str) -> Benchmark:
 
 
 def strict_changes_markdown() -> str:
-    """The README's list of every `strict` vs `official` difference, generated from the scorers."""
+    """The README's list of every `strict` vs `official` difference of the published benchmarks' scorers."""
     lines, seen = [], set()
     for bench in BENCHMARKS.values():
         scorer = bench.scorer()
-        if scorer.name in seen:
+        if scorer.name in seen or not bench.published:
             continue
         seen.add(scorer.name)
         lines.append(f"**{scorer.name}** (`{bench.scorer_path.replace(':', '.')}`)\n")
