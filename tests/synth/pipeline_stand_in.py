@@ -1,9 +1,9 @@
 """A scripted OpenAI-compatible server on loopback for the pipeline tests.
 
-`ScriptedServer(reply)` answers each `/v1/chat/completions` request with `reply(body)` (the request's JSON body) and
-records the bodies. `faults` is consumed one per request, in arrival order, before any normal answer: `"500"`,
-`"429"` (with `Retry-After: 0`), `"timeout"` (sleeps past the client's timeout and answers nothing) — what a served
-model does under load; `latency` delays every answer.
+`ScriptedServer(reply)` answers each `/v1/chat/completions` request with `n` choices (the request's `n`, as vLLM
+does), each `reply(body)` (the request's JSON body), and records the bodies. `faults` is consumed one per request,
+in arrival order, before any normal answer: `"500"`, `"429"` (with `Retry-After: 0`), `"timeout"` (sleeps past the
+client's timeout and answers nothing) — what a served model does under load; `latency` delays every answer.
 """
 
 from __future__ import annotations
@@ -74,10 +74,11 @@ class ScriptedServer:
                 with lock:
                     outer.requests.append(body)
                 time.sleep(outer.latency)
-                text = outer.reply(body)
+                choices = [{"index": i, "finish_reason": "stop",
+                            "message": {"role": "assistant", "content": outer.reply(body)}}
+                           for i in range(int(body.get("n") or 1))]  # fmt: skip
                 reply = {"id": "x", "object": "chat.completion", "created": 0, "model": body["model"],
-                         "choices": [{"index": 0, "finish_reason": "stop",
-                                      "message": {"role": "assistant", "content": text}}]}  # fmt: skip
+                         "choices": choices}  # fmt: skip
                 self._send(200, json.dumps(reply).encode())
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
