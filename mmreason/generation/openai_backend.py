@@ -40,6 +40,9 @@ class OpenAIBackend:
             `anyres_max_9` is refused ([`ServedGeometryError`]) ...
         allow_geometry_mismatch: ... unless this is set; the mismatch is then in `settings()` (`geometry_mismatch`).
         sampling: the decoding of requests that bring none (default: greedy, `temperature=0`).
+        http: the async client's HTTP stack: `"httpx"` (the `openai` default) or `"aiohttp"`
+            (`openai.DefaultAioHttpClient`, `pip install "openai[aiohttp]"`; less client CPU per request at high
+            concurrency, see examples/docs/generation.md).
 
     Sampling ([`Sampling`]) maps onto the request: `temperature`, `top_p`, `stop`, `max_tokens`; `n > 1` as `n`
     (sampled requests only; a greedy request is sent once and its answer repeated); `seed` as the request's `seed`,
@@ -61,7 +64,10 @@ class OpenAIBackend:
         served_config: str | None = None,
         allow_geometry_mismatch: bool = False,
         sampling: Sampling | None = None,
+        http: str = "httpx",
     ):
+        if http not in ("httpx", "aiohttp"):
+            raise ValueError(f"http must be 'httpx' or 'aiohttp', not {http!r}")
         try:
             from openai import OpenAI
         except ImportError as error:
@@ -70,7 +76,7 @@ class OpenAIBackend:
             raise ValueError(f"concurrency must be >= 1, not {concurrency}")
         self.base_url, self.api_key, self.max_retries, self.timeout = base_url, api_key, max_retries, timeout
         self.model, self.max_new_tokens, self.concurrency = model, max_new_tokens, concurrency
-        self.system_prompt = system_prompt
+        self.system_prompt, self.http = system_prompt, http
         self.sampling = sampling or Sampling()
         client = OpenAI(base_url=base_url, api_key=api_key, max_retries=max_retries, timeout=timeout)
         self.geometry_mismatch = check_served_geometry(client, model, served_config, allow_geometry_mismatch)
@@ -127,8 +133,17 @@ class OpenAIBackend:
         if any(s.num_beams > 1 for s in settings):
             raise UnsupportedRequest("the OpenAI-compatible backend does not do beam search (num_beams > 1)")
         limit = asyncio.Semaphore(self.concurrency)
+        http_client = None
+        if self.http == "aiohttp":
+            from openai import DefaultAioHttpClient  # needs `openai[aiohttp]` (httpx-aiohttp)
+
+            http_client = DefaultAioHttpClient()
         async with AsyncOpenAI(
-            base_url=self.base_url, api_key=self.api_key, max_retries=self.max_retries, timeout=self.timeout
+            base_url=self.base_url,
+            api_key=self.api_key,
+            max_retries=self.max_retries,
+            timeout=self.timeout,
+            http_client=http_client,
         ) as client:
             requests = [self._one(client, limit, c, s) for c, s in zip(conversations, settings)]
             return list(await asyncio.gather(*requests))

@@ -3,13 +3,17 @@
 
 `plan(body, attempt)` names the fault of a request's `attempt`-th arrival (0-based; requests are told apart by
 their last text part, so a plan is deterministic whatever the concurrency) or `None` for an answer. An answer has
-`n` choices (`body["n"]`), choice `k` being `reply(body, k)`. Used by the generation tests and
-benchmarks/bench_synth.py.
+`n` choices (`body["n"]`), choice `k` being `reply(body, k)`. Used by the generation tests and, as its own
+process (`python -m tests.generation.fault_server --latency 0.2 --failure_rate 0.05`: prints its URL, serves
+`GET /stats`), by benchmarks/bench_synth.py.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import random
+import sys
 import threading
 import time
 from collections import Counter
@@ -26,6 +30,16 @@ def last_text(body: dict[str, Any]) -> str:
     if isinstance(content, str):
         return content
     return [p["text"] for p in content if p.get("type") == "text"][-1]
+
+
+def failure_plan(rate: float) -> Callable[[dict[str, Any], int], str | None]:
+    """Each arrival fails with probability `rate` (half 500s, half 429s), drawn from the request and attempt."""
+
+    def plan(body: dict[str, Any], attempt: int) -> str | None:
+        draw = random.Random(f"{last_text(body)}:{attempt}").random()
+        return None if draw >= rate else ("500" if draw < rate / 2 else "429")
+
+    return plan
 
 
 def default_reply(body: dict[str, Any], k: int) -> str:
@@ -71,6 +85,9 @@ class FaultServer:
                 pass
 
             def do_GET(self) -> None:  # no `/v1/models` listing: the served geometry goes unchecked
+                if self.path == "/stats":
+                    stats = {"faults": outer.faults(), "max_inflight": outer.max_inflight}
+                    return _send(self, 200, json.dumps(stats).encode())
                 _send(self, 404, b'{"error": {"message": "not found"}}')
 
             def do_POST(self) -> None:
@@ -152,3 +169,15 @@ def _send(handler: BaseHTTPRequestHandler, status: int, data: bytes, headers: di
         handler.send_header(name, value)
     handler.end_headers()
     handler.wfile.write(data)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="the fault-injecting stand-in as a process")
+    parser.add_argument("--latency", type=float, default=0.2)
+    parser.add_argument("--failure_rate", type=float, default=0.0)
+    parser.add_argument("--retry_after", type=float, default=0.2)
+    options = parser.parse_args()
+    plan = failure_plan(options.failure_rate) if options.failure_rate else None
+    server = FaultServer(plan=plan, latency=options.latency, retry_after=options.retry_after)
+    print(server.url, flush=True)
+    sys.stdin.read()  # serve until the parent closes stdin

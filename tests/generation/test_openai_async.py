@@ -177,3 +177,13 @@ def test_images_that_need_decoding_are_sent_as_png(serve):
         assert header == "data:image/png;base64" and sent.format == "PNG"
         assert sent.convert("RGB").tobytes() == load_rgb(given).tobytes()
     assert Image.open(io.BytesIO(raw)).size == (8, 12)  # the rotation applied
+
+
+def test_aiohttp_stack_behaves_the_same(serve):
+    pytest.importorskip("aiohttp")
+    server = serve(plan=lambda body, attempt: "500" if attempt == 0 else ("malformed" if "bad" in str(body) else None))
+    outputs = _backend(server, http="aiohttp").generate([_ask("fine"), _ask("bad")])
+    assert outputs[0] == "Answer: 42" and isinstance(outputs[1], GenerationError)
+    assert "not valid JSON" in outputs[1].message and len(server.arrived["fine"]) == 2
+    with pytest.raises(ValueError, match="http must be"):
+        _backend(server, http="curl")

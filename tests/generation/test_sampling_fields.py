@@ -45,8 +45,12 @@ def test_request_seed_depends_on_content_seed_and_sample_only():
     same_pixels = make_image(12, 10, seed=1)
     a = request_seed(0, _request("q", image))
     assert a == request_seed(0, _request("q", same_pixels))  # content, not object identity
-    others = {request_seed(0, _request("q", image), 1), request_seed(1, _request("q", image)),
-              request_seed(0, _request("r", image)), request_seed(0, _request("q", make_image(12, 10, seed=2)))}
+    others = {
+        request_seed(0, _request("q", image), 1),
+        request_seed(1, _request("q", image)),
+        request_seed(0, _request("r", image)),
+        request_seed(0, _request("q", make_image(12, 10, seed=2))),
+    }
     assert a not in others and len(others) == 4
     assert 0 <= a < 2**63
     assert request_key(_request("q", b"\x89PNG1")) != request_key(_request("q", b"\x89PNG2"))
