@@ -47,8 +47,11 @@ def encoded_bytes(image: Any) -> bytes | None:
         if image.get("bytes"):
             return bytes(image["bytes"])
         image = image.get("path")
-    if isinstance(image, str | os.PathLike) and Path(image).is_file():
-        return Path(image).read_bytes()
+    if isinstance(image, str | os.PathLike):
+        try:  # a data URI, URL or base64 string is no file (and may be too long a name to ask about)
+            return Path(image).read_bytes() if Path(image).is_file() else None
+        except OSError:
+            return None
     return None
 
 

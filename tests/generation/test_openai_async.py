@@ -187,3 +187,12 @@ def test_aiohttp_stack_behaves_the_same(serve):
     assert "not valid JSON" in outputs[1].message and len(server.arrived["fine"]) == 2
     with pytest.raises(ValueError, match="http must be"):
         _backend(server, http="curl")
+
+
+def test_base64_strings_are_images_not_file_names(serve):
+    server = serve()
+    png = _encoded(make_image(300, 300, seed=4), "PNG")  # its base64 is far longer than a file name may be
+    for given in [base64.b64encode(png).decode(), "data:image/png;base64," + base64.b64encode(png).decode()]:
+        _backend(server).generate([_ask("q", given)])
+        header, raw = _sent_image(server)
+        assert header == "data:image/png;base64" and Image.open(io.BytesIO(raw)).tobytes() == load_rgb(png).tobytes()
