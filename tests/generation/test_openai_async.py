@@ -49,15 +49,15 @@ def test_concurrency_limit_bounds_requests_in_flight(serve):
     outputs = backend.generate([_ask(f"q{i}") for i in range(16)])
     elapsed = time.monotonic() - start
     assert outputs == ["Answer: 42"] * 16
-    assert server.max_inflight == 4
-    assert 0.8 <= elapsed < 2.0  # 16 requests, 4 at a time, 0.2 s each
+    assert server.max_inflight == 4  # four at once, never more ...
+    assert elapsed >= 0.8  # ... so 16 requests of 0.2 s take at least 4 rounds
 
 
 def test_rate_limit_waits_for_retry_after(serve):
     server = serve(plan=lambda body, attempt: "429" if attempt == 0 else None, retry_after=1.2)
     assert _backend(server).generate([_ask("limited")]) == ["Answer: 42"]
     first, second = server.arrived["limited"]
-    assert 1.2 <= second - first < 2.0  # the header's delay, not the client's first backoff (<= 0.5 s)
+    assert 1.2 <= second - first < 3.0  # the header's delay, not the client's first backoff (<= 0.5 s)
 
 
 def test_5xx_and_timeouts_are_retried_then_reported(serve):
