@@ -40,15 +40,15 @@ def make(rng: random.Random, level: str) -> dict[str, Any]:
     draw.line([CENTRE, hand_end(minute / 60, MINUTE_HAND)], fill=INK, width=2)
     time = f"{hour}:{minute:02d}"
     description = f"The image is an analogue clock with a {face} face showing {time}."
+    reading = f"The hour hand {'points at' if minute == 0 else 'is past'} {hour}"
+    reading += f" and the minute hand at {minute // 5 or 12}, so the time is {time}."
     if level == "easy":
-        question, answer = "What hour does the clock show?", str(hour)
-        steps = [f"The hour hand points at {hour}" + (" and the minute hand at 12." if minute == 0 else
-                 f", halfway to {hour % 12 + 1}, and the minute hand at 6."), f"The time is {time}."]  # fmt: skip
+        question, answer, steps = "What hour does the clock show?", str(hour), [reading]
     else:
         later = rng.randint(1, 3)
         new_hour = (hour + later - 1) % 12 + 1
         question = f"What time will it be {later} hour{'s' if later > 1 else ''} later? Answer as H:MM."
         answer = f"{new_hour}:{minute:02d}"
-        steps = [f"The clock shows {time}.", f"Add {later} hour{'s' if later > 1 else ''}: {answer}."]
+        steps = [reading, f"Add {later} hour{'s' if later > 1 else ''}: {hour} + {later} = {new_hour}, so {answer}."]
     return {"image": image, "question": question, "description": description, "answer": answer,
             "rationale": rationale(*steps, answer=answer), "choices": None}  # fmt: skip
