@@ -15,6 +15,7 @@ from .. import __version__
 from .errors import closest
 
 COMMANDS = {
+    "quickstart": ("mmreason.cli.quickstart", "The recipe on a CPU: SFT, MMPR pairs, MPO, PUMA, evaluated."),
     "demo": ("mmreason.cli.demo", "Build a tiny model, fine-tune it on the bundled sample rows, reload it, generate."),
     "convert": ("mmreason.cli.convert", "Convert checkpoints between mmreason, llava_onevision, LLaVA-NeXT formats."),
     "data": ("mmreason.cli.data", "Prepare corpora as Parquet, validate rows, export LLaVA JSON."),
