@@ -16,7 +16,15 @@ from ...data.procedural.problem import user_prompt
 from .base import Scorer, Verdict, bounded, check_span
 
 _FINAL = re.compile(r"final answer:", re.IGNORECASE)
-_TRIM = " \t*`"
+_EMPHASIS = "*`"
+
+
+def normalise(text: str) -> str:
+    """`text` without surrounding whitespace, `*`/`` ` `` emphasis and one trailing period (gold answers and
+    responses alike)."""
+    text = text.strip().strip(_EMPHASIS).strip()
+    text = text[:-1] if text.endswith(".") else text
+    return text.strip().strip(_EMPHASIS).strip()
 
 
 def final_answer(response: str) -> str | None:
@@ -27,9 +35,7 @@ def final_answer(response: str) -> str | None:
         last = match
     if last is None:
         return None
-    line = response[last.end() :].split("\n", 1)[0].strip(_TRIM)
-    line = (line[:-1] if line.endswith(".") else line).strip(_TRIM)
-    return line or None
+    return normalise(response[last.end() :].split("\n", 1)[0]) or None
 
 
 class ProceduralScorer(Scorer):
@@ -52,7 +58,7 @@ class ProceduralScorer(Scorer):
         span = check_span(final_answer(response))
         if span is None:
             return Verdict(False, None, ["no_answer"])
-        return Verdict(span.casefold() == str(doc["answer"]).strip().casefold(), span)
+        return Verdict(span.casefold() == normalise(str(doc["answer"])).casefold(), span)
 
 
-__all__ = ["ProceduralScorer", "final_answer"]
+__all__ = ["ProceduralScorer", "final_answer", "normalise"]
