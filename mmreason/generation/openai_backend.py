@@ -82,6 +82,20 @@ class OpenAIBackend:
         self.geometry_mismatch = check_served_geometry(client, model, served_config, allow_geometry_mismatch)
 
     @property
+    def client(self) -> Any:
+        """A sync `openai.OpenAI` client with this backend's connection settings. Assigning a client (e.g.
+        `backend.client = backend.client.with_options(max_retries=0)`) adopts its `base_url`, `api_key`,
+        `max_retries` and `timeout` for the backend's requests."""
+        from openai import OpenAI
+
+        return OpenAI(base_url=self.base_url, api_key=self.api_key, max_retries=self.max_retries, timeout=self.timeout)
+
+    @client.setter
+    def client(self, client: Any) -> None:
+        self.base_url, self.api_key = str(client.base_url), client.api_key
+        self.max_retries, self.timeout = client.max_retries, client.timeout
+
+    @property
     def default_sampling(self) -> Sampling:
         """The decoding of requests that bring none (budget: `max_new_tokens`)."""
         return self.sampling.with_budget(self.max_new_tokens)

@@ -196,3 +196,12 @@ def test_base64_strings_are_images_not_file_names(serve):
         _backend(server).generate([_ask("q", given)])
         header, raw = _sent_image(server)
         assert header == "data:image/png;base64" and Image.open(io.BytesIO(raw)).tobytes() == load_rgb(png).tobytes()
+
+
+def test_assigned_client_options_apply_to_the_requests(serve):
+    server = serve(plan=lambda body, attempt: "500")
+    backend = _backend(server, max_retries=4)
+    backend.client = backend.client.with_options(max_retries=0, timeout=2.0)
+    (failed,) = backend.generate([_ask("once")])
+    assert isinstance(failed, GenerationError) and len(server.arrived["once"]) == 1
+    assert (backend.max_retries, backend.timeout) == (0, 2.0)
