@@ -28,6 +28,7 @@ class QuickstartArguments:
     puma_steps: int | None = field(default=None, metadata={"help": "PUMA optimizer steps."})
     batch_size: int | None = field(default=None, metadata={"help": "Rows per optimizer step."})
     max_new_tokens: int | None = field(default=None, metadata={"help": "Generation budget."})
+    families: list[str] | None = field(default=None, metadata={"help": "Procedural families (default: all)."})
     threads: int | None = field(default=None, metadata={"help": "torch threads (preset: 1; 0: torch's default)."})
 
 
@@ -37,6 +38,8 @@ def _main(argv: list[str]) -> None:
     from ..quickstart import get_preset, run_quickstart
 
     overrides = {f.name: getattr(args, f.name) for f in fields(args) if f.name not in ("preset", "output_dir", "seed")}
+    if overrides["families"] is not None:
+        overrides["families"] = tuple(overrides["families"])
     preset = get_preset(args.preset).with_overrides(**overrides)
     results = run_quickstart(preset, args.output_dir, seed=args.seed)
     print(results["summary"])

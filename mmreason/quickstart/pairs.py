@@ -13,6 +13,7 @@ fine-tuned on and is evaluated with (InternVL wraps short-answer questions in it
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +36,15 @@ def gold_answer(rationale: str) -> str:
 
 
 def pair_questions(sft_rows: datasets.Dataset, count: int, seed: int) -> list[dict[str, Any]]:
-    """`count` vision-view training rows of the `hard` level (shuffled with `seed`), each with its gold `answer`."""
-    hard = sft_rows.filter(lambda group: group == "hard-vision", input_columns="quality_group")
-    chosen = hard.shuffle(seed=seed).select(range(min(count, len(hard))))
-    return [{**row, "answer": gold_answer(row["messages"][-1]["content"][0]["text"])} for row in chosen]
+    """`count` vision-view training rows of the `hard` level (drawn with `random.Random(seed)`), each with its gold
+    `answer`. (Easy rationales are one line before the answer, which InternVL's parser rejects as too short.)
+
+    Chosen by index in memory: `datasets`' cached `filter`/`shuffle` results are keyed on the dataset's
+    fingerprint, which a regenerated folder shares with the previous run's."""
+    hard = [i for i, group in enumerate(sft_rows["quality_group"]) if group == "hard-vision"]
+    chosen = sorted(random.Random(seed).sample(hard, min(count, len(hard))))
+    rows = sft_rows.select(chosen, keep_in_memory=True)
+    return [{**row, "answer": gold_answer(row["messages"][-1]["content"][0]["text"])} for row in rows]
 
 
 def build_mmpr_pairs(model: Any, processor: Any, sft_rows: datasets.Dataset, preset: Preset, out: Path,

@@ -3,9 +3,11 @@ every training stage, then the report."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,16 +31,29 @@ def _load_average() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else []
 
 
+@contextlib.contextmanager
+def datasets_cache(folder: Path) -> Iterator[None]:
+    """`datasets`' cache in `folder` while the run lasts (`datasets.config.HF_DATASETS_CACHE`, read at each
+    `load_dataset` call): two quickstarts running at once never read each other's cached data."""
+    before = datasets.config.HF_DATASETS_CACHE
+    datasets.config.HF_DATASETS_CACHE = folder
+    try:
+        yield
+    finally:
+        datasets.config.HF_DATASETS_CACHE = before
+
+
 def load_fresh(data_dir: Path) -> dict[str, datasets.Dataset]:
     """Every config of the saved set, read from its Parquet files again (`force_redownload`).
 
     `datasets` keys its cache of a local folder on the folder's card configs, not on the files' contents, so a
     folder saved again (another seed or size, same configs) would be read from the previous run's cache; this also
-    refreshes the `test` config the eval runner then loads."""
+    refreshes the `test` config the eval runner then loads. Kept in memory, so the trainers' `map`/`filter` calls
+    never reuse cached results of the previous run's data (they are keyed on fingerprints it shares)."""
     loaded = {}
     for name in (*procedural.CONFIGS, "test"):
         loaded[name] = datasets.load_dataset(
-            str(data_dir), name, download_mode="force_redownload", verification_mode="no_checks"
+            str(data_dir), name, download_mode="force_redownload", verification_mode="no_checks", keep_in_memory=True
         )
     return {name: next(iter(parts.values())) for name, parts in loaded.items() if name != "test"}
 
@@ -50,6 +65,11 @@ def run_quickstart(preset: Preset, output_dir: str | os.PathLike, seed: int = 0)
         torch.set_num_threads(preset.threads)
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
+    with datasets_cache(out / "cache"):
+        return _run(preset, out, seed)
+
+
+def _run(preset: Preset, out: Path, seed: int) -> dict[str, Any]:
     start, seconds, load = time.perf_counter(), {}, [_load_average()]
 
     def timed(name: str, began: float) -> None:
@@ -57,7 +77,9 @@ def run_quickstart(preset: Preset, output_dir: str | os.PathLike, seed: int = 0)
         logger.info("stage %s done in %.1f s", name, seconds[name])
 
     began = time.perf_counter()
-    data_dir = procedural.save(out / "data", seed=seed, n_train=preset.n_train, n_test=preset.n_test)
+    data_dir = procedural.save(
+        out / "data", seed=seed, n_train=preset.n_train, n_test=preset.n_test, families=preset.families
+    )
     splits = load_fresh(data_dir)
     tests = {name.removeprefix("test_"): split for name, split in splits.items() if name.startswith("test_")}
     model, processor = build_model(preset, seed)

@@ -28,6 +28,7 @@ class Preset:
         batch_size: rows per optimizer step (all stages).
         sft_lr / mpo_lr / puma_lr: peak learning rates.
         max_new_tokens: generation budget for sampling and evaluation.
+        families: the procedural families to use (`None`: all of them).
         threads: torch intra-op threads (`torch.set_num_threads`); the tiny model's matrices are too small for
             several threads to pay, and on a shared CPU one thread is several times faster (measured).
     """
@@ -52,6 +53,7 @@ class Preset:
     mpo_lr: float = 2e-4
     puma_lr: float = 3e-4
     max_new_tokens: int = 160
+    families: tuple[str, ...] | None = None
     threads: int | None = 1
 
     def with_overrides(self, **overrides: Any) -> Preset:
