@@ -112,7 +112,7 @@ class ShardWriter:
     def add(self, row: dict[str, Any]) -> bool:
         """Buffer a row; `True` when the shard is full."""
         self.rows.append(row)
-        self.bytes += sum(len(item["bytes"]) for column in self.media_columns for item in row[column]) + 1024
+        self.bytes += sum(len(item["bytes"] or b"") for column in self.media_columns for item in row[column]) + 1024
         return len(self.rows) >= self.shard_rows or self.bytes >= self.shard_bytes
 
     def flush(self, index: int) -> WrittenShard:
