@@ -61,4 +61,4 @@ def test_ci_runs_both_the_readme_command_and_the_lowest_versions():
     ).stdout.splitlines()  # fmt: skip
     assert 'pip install torch==2.13.0 -e ".[dev]" && python -m pytest tests' in commands
     assert "tests/readme_blocks.py commands" in ci
-    assert "-c .ci/lowest-constraints.txt" in ci and '-m pytest tests' in ci.split("lowest declared")[-1]
+    assert "-c .ci/lowest-constraints.txt" in ci and "-m pytest tests" in ci.split("lowest declared")[-1]

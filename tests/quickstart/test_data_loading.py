@@ -21,8 +21,8 @@ def test_a_folder_saved_again_is_read_afresh(tmp_path):
 def test_datasets_cache_is_restored(tmp_path):
     before = datasets.config.HF_DATASETS_CACHE
     with datasets_cache(tmp_path):
-        assert datasets.config.HF_DATASETS_CACHE == tmp_path
-    assert datasets.config.HF_DATASETS_CACHE == before
+        assert tmp_path == datasets.config.HF_DATASETS_CACHE
+    assert before == datasets.config.HF_DATASETS_CACHE
 
 
 def test_pair_questions_are_hard_vision_rows_with_their_gold_answer(tmp_path):
