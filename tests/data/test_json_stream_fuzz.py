@@ -142,9 +142,12 @@ def test_corrupted_files_read_as_json_loads_or_raise(tmp_path, reader_cls, data,
     path = tmp_path / ("data.jsonl" if jsonl else "data.json")
     path.write_bytes(corrupt(serialize(records, 1, ensure_ascii, bom, jsonl), edits))
     expected = reference(path.read_bytes(), jsonl)
-    # an edit can split an escaped surrogate pair (ensure_ascii writes U+10000 as \\ud800\\udc00) into a lone
-    # surrogate, which yajl reads as "?" (the known difference values() avoids): not a comparison ijson can make
-    assume(reader_cls is JsonRecordReader or not _has_lone_surrogate(expected))
+    if reader_cls is not JsonRecordReader:
+        # the ijson peer is compared where json.loads accepts the file: yajl is lenient where json.loads is not (a
+        # form feed is whitespace to it), and an edit can split an escaped surrogate pair (ensure_ascii writes
+        # U+10000 as \\ud800\\udc00) into a lone surrogate, which yajl reads as "?" (xfailed in test_json_stream.py);
+        # rejecting bad files is checked on mmreason's reader
+        assume(expected != "error" and not _has_lone_surrogate(expected))
     out, error = read(reader_cls, path, chunk_size)  # anything but JsonStreamError propagates and fails the test
     if expected == "error":
         assert error is not None and str(path) in str(error)
