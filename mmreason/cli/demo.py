@@ -48,8 +48,8 @@ class DemoArguments:
 WHAT_IT_SHOWS = (
     "What this shows: the plumbing, end to end — a random {parameters:,}-parameter model fine-tuned with TRL for "
     "{steps} steps on {rows} rows, saved, reloaded with AutoModelForImageTextToText and asked the sample questions. "
-    "Such a model cannot reason, so its answers are gibberish; the reasoning recipe will be `mmreason quickstart` "
-    "(coming)."
+    "Such a model cannot reason, so its answers are gibberish; `mmreason quickstart` runs the whole reasoning recipe "
+    "(SFT, MPO, PUMA; work in progress)."
 )
 
 
