@@ -1,23 +1,26 @@
 """The quickstart's model: a random mmreason model of the preset's geometry, built offline.
 
-The tokenizer is `mmreason.testing`'s byte-level Qwen2 tokenizer (no Hub download); the towers are small SigLIP and
+The tokenizer is passed in (the quickstart trains a BPE one on the set, `mmreason.quickstart.tokenizer`; default:
+`mmreason.testing`'s byte-level Qwen2 tokenizer; no Hub download); the towers are small SigLIP and
 Qwen2 configs sized by the [`Preset`]; each image is shown as one anyres tile plus the base tile.
 """
 
 from __future__ import annotations
 
 import torch
-from transformers import GenerationConfig
+from transformers import GenerationConfig, Qwen2Tokenizer
 
 from ..model import MMReasonConfig, MMReasonForConditionalGeneration, MMReasonProcessor
 from ..testing import build_tokenizer, tiny_config
 from .presets import Preset
 
 
-def build_model(preset: Preset, seed: int = 0) -> tuple[MMReasonForConditionalGeneration, MMReasonProcessor]:
+def build_model(
+    preset: Preset, seed: int = 0, tokenizer: Qwen2Tokenizer | None = None
+) -> tuple[MMReasonForConditionalGeneration, MMReasonProcessor]:
     """A randomly initialised model of `preset`'s geometry and its processor (fp32, generation stops at
-    `<|im_end|>`)."""
-    tokenizer = build_tokenizer()
+    `<|im_end|>`); `tokenizer` defaults to `mmreason.testing`'s byte-level one."""
+    tokenizer = tokenizer or build_tokenizer()
     values = tiny_config(tokenizer).to_dict()
     values["vision_config"].update(
         image_size=preset.tile, patch_size=preset.patch, hidden_size=preset.vision_width,

@@ -23,6 +23,7 @@ from .presets import Preset
 from .puma import run_puma
 from .report import summary, write_report
 from .sft import run_sft
+from .tokenizer import tokenizer_for
 
 logger = logging.getLogger("mmreason.quickstart")
 
@@ -82,7 +83,8 @@ def _run(preset: Preset, out: Path, seed: int) -> dict[str, Any]:
     )
     splits = load_fresh(data_dir)
     tests = {name.removeprefix("test_"): split for name, split in splits.items() if name.startswith("test_")}
-    model, processor = build_model(preset, seed)
+    tokenizer = tokenizer_for(splits["sft_train"]["messages"], preset.vocab_size) if preset.vocab_size else None
+    model, processor = build_model(preset, seed, tokenizer)
     timed("data", began)
 
     stages: dict[str, dict[str, float]] = {}

@@ -29,6 +29,8 @@ class Preset:
         sft_lr / mpo_lr / puma_lr: peak learning rates.
         max_new_tokens: generation budget for sampling and evaluation.
         families: the procedural families to use (`None`: all of them).
+        vocab_size: size of the BPE tokenizer trained on the set's texts (`mmreason.quickstart.tokenizer`);
+            0 keeps `mmreason.testing`'s byte-level tokenizer (one token per byte: 3-4x longer sequences).
         threads: torch intra-op threads (`torch.set_num_threads`); the tiny model's matrices are too small for
             several threads to pay, and on a shared CPU one thread is several times faster (measured).
     """
@@ -54,6 +56,7 @@ class Preset:
     puma_lr: float = 3e-4
     max_new_tokens: int = 160
     families: tuple[str, ...] | None = None
+    vocab_size: int = 512
     threads: int | None = 1
 
     def with_overrides(self, **overrides: Any) -> Preset:

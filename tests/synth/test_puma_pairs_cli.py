@@ -36,8 +36,12 @@ def test_puma_pairs_job_needs_no_model(tmp_path: Path, capsys) -> None:
     assert summary["done"] and summary["output_rows"] == 4 and summary["permanent_failures"] == 0
     pairs = datasets.load_dataset("parquet", data_files=str(tmp_path / "job" / "data" / "*.parquet"), split="train")
     assert pairs.features == puma_features()
-    assert sorted(pairs["id"]) == ["g1-puma-text_dominant-text_lite", "g1-puma-text_lite-vision_dominant",
-                                   "g1-puma-vision_dominant-vision_only", "g2-puma-vision_dominant-vision_only"]
+    assert sorted(pairs["id"]) == [
+        "g1-puma-text_dominant-text_lite",
+        "g1-puma-text_lite-vision_dominant",
+        "g1-puma-vision_dominant-vision_only",
+        "g2-puma-vision_dominant-vision_only",
+    ]
     assert {im.size for p in pairs["vision_rich_images"] for im in p} == {(256, 256)}
     assert (tmp_path / "job" / "report" / "report.md").exists()
     synth_main(command)  # a rerun resumes: nothing left to do
