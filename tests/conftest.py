@@ -136,3 +136,22 @@ def images():
         "tall": make_image(40, 130, seed=2),
         "small": make_image(20, 14, seed=3),
     }
+
+
+#: a reduced `mmreason quickstart`: two families whose text-rich easy questions a tiny model learns in a few hundred
+#: steps (numbers: copy two digits, add; clock: copy the hour), fewer problems and steps than `tiny`
+QUICKSTART_REDUCED = [
+    "--families", "numbers", "clock", "--n_train", "400", "--n_test", "20", "--sft_steps", "600", "--batch_size", "16",
+    "--n_pair_questions", "24", "--num_samples", "8", "--mpo_steps", "4", "--puma_steps", "4",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def quickstart_run(tmp_path_factory):
+    """The README's first command, reduced (`QUICKSTART_REDUCED`), run once as a user runs it in a fresh folder:
+    `(folder, completed process)`; everything is under `folder / "mmreason-quickstart"`, the default output."""
+    folder = tmp_path_factory.mktemp("quickstart-folder")
+    command = [sys.executable, "-m", "mmreason.cli", "quickstart", "--seed", "1", *QUICKSTART_REDUCED]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=folder, timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return folder, result

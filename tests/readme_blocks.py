@@ -1,10 +1,10 @@
 """The README's code blocks, as CI and tests/test_readme.py run them.
 
-* `two_commands()`: the `bash` blocks of the "Two commands" section, one command each (install + demo, install +
-  tests); `.ci/run` runs them as written from the clean clone.
+* `two_commands()`: the `bash` blocks of the "Two commands" section, one command each (install + quickstart,
+  install + tests); `.ci/run` runs them as written from the clean clone.
 * `runnable_snippets()`: the Python blocks preceded by an `<!-- runnable ... -->` comment; they must run as written
-  in the folder where the README's first command (`mmreason demo`) ran, offline. Blocks that need a GPU or the Hub
-  are not marked.
+  in the folder where the README's first command (`mmreason quickstart`) ran, offline. Blocks that need a GPU or
+  the Hub are not marked.
 
 `python tests/readme_blocks.py commands` prints the two commands, one a line; `python tests/readme_blocks.py
 snippets` runs every runnable snippet in the current folder and exits non-zero if one fails.

@@ -3,6 +3,7 @@ chance and majority-class baselines each subset is compared against."""
 
 from __future__ import annotations
 
+import shutil
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,12 @@ SUBSETS = ("easy_vision", "easy_text", "hard_vision", "hard_text")
 
 def evaluate(model: Any, processor: Any, data_dir: Path, out: Path, name: str, max_new_tokens: int) -> dict:
     """Greedy answers to every held-out question through `run_eval`; returns `{subset: accuracy}` (strict
-    scorer) and writes the runner's report under `out`."""
+    scorer) and writes the runner's report under `out`.
+
+    The folder is emptied first: the runner resumes from predictions whose run had the same model *name* and
+    generation settings, and a quickstart run again into the same output folder (other steps, same stage names)
+    would otherwise score the previous run's answers."""
+    shutil.rmtree(out / "procedural", ignore_errors=True)
     backend = TransformersBackend(
         (model, processor), batch_size=64, max_new_tokens=max_new_tokens, system_prompt=None
     )  # the chat template's default system prompt, as in training

@@ -32,6 +32,16 @@ def goals(stages: dict[str, dict[str, float]]) -> dict[str, dict[str, Any]]:
     return found
 
 
+def _goal_cells(name: str, goal: dict[str, Any]) -> tuple[str, str]:
+    """(measured, target) of one goal in its own unit: an accuracy in %, a gain or a gap in points."""
+    if name == "sft_easy":
+        return f"{100 * goal['value']:.1f}%", f">= {100 * goal['target']:.1f}%"
+    if name == "puma_hard_gap":
+        before = 100 * goal["before"]
+        return f"gap {before:+.1f} -> {100 * goal['value']:+.1f} points", f"abs(gap) <= {abs(before) / 2:.1f} points"
+    return f"{100 * goal['value']:+.1f} points", f">= {100 * goal['target']:+.1f} points"
+
+
 def markdown(results: dict[str, Any]) -> str:
     """The accuracy table (stages and baselines x subsets, hard text-vs-vision gap) and the goals."""
     head = "| | " + " | ".join(SUBSETS) + " | hard gap (text - vision) |"
@@ -44,7 +54,7 @@ def markdown(results: dict[str, Any]) -> str:
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {100 * gap:+.1f} |")
     lines += ["", "| goal | measured | target | met |", "|---|---|---|---|"]
     for name, goal in results["goals"].items():
-        lines.append(f"| {name} | {100 * goal['value']:+.1f} | {100 * goal['target']:+.1f} | {goal['met']} |")
+        lines.append(f"| {name} | " + " | ".join(_goal_cells(name, goal)) + f" | {goal['met']} |")
     lines += ["", f"Wall time: {results['seconds']['total']:.0f} s "
               + ", ".join(f"{k} {v:.0f} s" for k, v in results["seconds"].items() if k != "total")
               + f"; load average at start/end: {results['load_average']}."]  # fmt: skip

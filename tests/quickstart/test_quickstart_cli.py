@@ -1,37 +1,28 @@
-"""A reduced `mmreason quickstart` end to end, as a subprocess: every stage ran, the SFT model learned the answer
-format on held-out questions, the models load with the Auto classes, the report files exist and parse.
+"""The README's first command, reduced (`tests/conftest.py`'s `QUICKSTART_REDUCED`: families `numbers` and `clock`,
+400 problems per level, 600 SFT steps), end to end as a subprocess: every stage ran, SFT accuracy on held-out easy
+is well above chance, the models load with the Auto classes, the report files exist and parse.
 
-Not asserted (not reached, see examples/docs/quickstart.md "Measured"): SFT accuracy on held-out easy well above
-chance. A reduced run (and the default preset, on a loaded 2-core machine) ends at or near the chance and
-majority baselines."""
+The margin is asserted on the text-rich view, the one a tiny model learns in a few hundred steps; the vision-rich
+view stays near chance at this size (see examples/docs/quickstart.md "Measured"), so it is only reported."""
 
 import json
-import subprocess
-import sys
+from pathlib import Path
 
 import pytest
 from PIL import Image
 
-#: fewer problems and steps than the `tiny` preset, two families (multiple choice / short answers)
-REDUCED = [
-    "--families", "length", "bars", "--n_train", "64", "--n_test", "8", "--sft_steps", "200", "--batch_size", "8",
-    "--n_pair_questions", "24", "--num_samples", "8", "--mpo_steps", "2", "--puma_steps", "2",
-    "--max_new_tokens", "120",
-]  # fmt: skip
-#: ~1 min of CPU (4 min wall on a 2-core machine under load 9): CI runs it, `-m "not slow"` skips it
+#: ~2 min of CPU on a 2-core machine: CI runs it, `-m "not slow"` skips it
 pytestmark = pytest.mark.slow
 
-#: held-out SFT answers that must end in a readable "Final answer:" line (a random model: none)
-FORMAT_RATE = 0.5
+#: held-out easy text-rich accuracy must beat chance (9.7%) and majority by this much; measured with this reduced
+#: run: 95% (seed 1), 90% (seed 2), SEED3 (seed 3)
+MARGIN = 0.5
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("quickstart")
-    command = [sys.executable, "-m", "mmreason.cli", "quickstart", "--output_dir", str(out), "--seed", "1", *REDUCED]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return out, result
+def run(quickstart_run):
+    folder, result = quickstart_run
+    return folder / "mmreason-quickstart", result
 
 
 def test_every_stage_ran(run):
@@ -42,18 +33,22 @@ def test_every_stage_ran(run):
     assert set(results["curves"]) == {"sft", "mpo", "puma"} and all(results["curves"].values())
     for stage in ("sft", "mpo", "puma"):
         assert (out / "eval" / stage / "procedural" / "results.json").exists()
-        assert f"  {stage}: {out / 'models' / stage}" in result.stdout
+        assert f"  {stage}: {Path('mmreason-quickstart') / 'models' / stage}" in result.stdout
     assert list((out / "pairs" / "data").glob("*.parquet"))
 
 
-def test_sft_learned_the_answer_format_on_held_out_questions(run):
+def test_sft_easy_accuracy_is_well_above_chance_on_held_out_questions(run):
     out, _ = run
-    scores = [json.loads(line) for line in (out / "eval" / "sft" / "procedural" / "scores.jsonl").open()]
-    readable = [s["strict"]["extracted"] is not None for s in scores]
-    assert len(scores) == 4 * 8 and sum(readable) >= FORMAT_RATE * len(scores), sum(readable)
     results = json.loads((out / "results.json").read_text())
     chance = results["baselines"]["chance"]
-    assert chance["easy_vision"] == pytest.approx((1 / 2 + 1 / 4) / 2)  # length: 2 options, bars: 4 options
+    assert chance["easy_text"] == pytest.approx((1 / 9 + 1 / 12) / 2)  # numbers: sums 2-10; clock: hours 1-12
+    sft = results["stages"]["sft"]
+    assert sft["easy_text"] >= chance["easy_text"] + MARGIN, (sft, chance)
+    assert sft["easy_text"] > results["baselines"]["majority"]["easy_text"] + MARGIN
+    scores = [json.loads(line) for line in (out / "eval" / "sft" / "procedural" / "scores.jsonl").open()]
+    assert len(scores) == 4 * 20
+    readable = [s["strict"]["extracted"] is not None for s in scores]
+    assert sum(readable) >= 0.9 * len(scores)  # the answer format, in both views
 
 
 def test_models_load_with_auto_classes(run):

@@ -73,7 +73,9 @@ def test_markdown_table_rows_and_gap():
     text = markdown({**_results(), "goals": goals(STAGES)})
     assert "| sft | 92.0 | 96.0 | 30.0 | 50.0 | +20.0 |" in text
     assert "| chance | 20.0 | 20.0 | 20.0 | 20.0 | +0.0 |" in text
-    assert "| mpo_hard_gain | +6.0 | +5.0 | True |" in text
+    assert "| mpo_hard_gain | +6.0 points | >= +5.0 points | True |" in text
+    assert "| sft_easy | 94.0% | >= 90.0% | True |" in text
+    assert "| puma_hard_gap | gap +20.0 -> +9.0 points | abs(gap) <= 10.0 points | True |" in text
 
 
 def test_write_report_files_parse(tmp_path):

@@ -43,7 +43,8 @@ def make(rng: random.Random, level: str) -> dict[str, Any]:
     tallest, shortest = LABELS[heights.index(max(heights))], LABELS[heights.index(min(heights))]
     if level == "easy":
         question, choices = "Which bar is the tallest?", list(LABELS)
-        steps = [f"The tallest bar is {tallest}, with height {max(heights)}."]
+        read = ", ".join(f"{label} {h}" for label, h in zip(LABELS, heights))
+        steps = [f"The heights are {read}, so the tallest bar is {tallest}, with height {max(heights)}."]
         answer = tallest
     else:
         question, choices = "How much taller is the tallest bar than the shortest bar?", None

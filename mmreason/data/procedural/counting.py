@@ -36,7 +36,9 @@ def make(rng: random.Random, level: str) -> dict[str, Any]:
         colour = rng.choice(list(COLOURS))
         count = sum(s[0] == colour for s in shapes)
         question = f"How many {colour} shapes are there?"
-        steps = [f"Count the {colour} shapes: there are {count}."]
+        found = [f"{i} at row {r}, column {c}" for i, (r, c) in enumerate((s[2] for s in shapes if s[0] == colour), 1)]
+        steps = [f"The {colour} shapes: {'; '.join(found)}, so there are {count}." if found
+                 else f"There are no {colour} shapes, so there are 0."]  # fmt: skip
         answer = str(count)
     else:
         first, second = rng.sample([(c, s) for c in COLOURS for s in SHAPES], 2)

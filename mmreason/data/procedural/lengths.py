@@ -47,7 +47,9 @@ def make(rng: random.Random, level: str) -> dict[str, Any]:
                 for c, (a, b) in spans.items()]  # fmt: skip
     if level == "easy":
         question, choices, answer = "Which line is longer, the red one or the blue one?", ["red", "blue"], longer
-        steps = [f"The {longer} line is longer."]
+        (red, blue) = spans.values()
+        steps = [f"The red line runs from {red[0]} to {red[1]}, {lengths['red']} long, and the blue line from "
+                 f"{blue[0]} to {blue[1]}, {lengths['blue']} long, so the {longer} line is longer."]  # fmt: skip
     else:
         question, choices = "How many units longer is the longer line than the shorter one?", None
         difference = lengths[longer] - lengths[shorter]
