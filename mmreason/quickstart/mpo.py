@@ -18,7 +18,7 @@ def run_mpo(model: Any, processor: Any, pairs: datasets.Dataset, preset: Preset,
     args = MPOConfig(
         **common_args(out, preset.mpo_steps, preset.batch_size, preset.mpo_lr, seed),
         max_length=None,
-        gradient_checkpointing=False,
+        activation_checkpointing=False,
     )
     trainer = MPOTrainer(model=model, args=args, train_dataset=pairs, processing_class=processor)
     trainer.train()
