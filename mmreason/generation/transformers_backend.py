@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 from ..model.chat_templates import QWEN_EVAL_SYSTEM
@@ -145,12 +146,23 @@ class TransformersBackend:
     ) -> list[str]:
         import torch
 
-        inputs = self.processor.apply_chat_template(
+        inputs = self._inputs(batch, sampling)
+        with torch.inference_mode():
+            generated = self.model.generate(**inputs, **self._generate_kwargs(sampling, seeds))
+        new = generated[:, inputs["input_ids"].shape[1] :]
+        return [truncate_at_stop(t, sampling.stop) for t in self.processor.batch_decode(new, skip_special_tokens=True)]
+
+    def _inputs(self, batch: list[list[dict[str, Any]]], sampling: Sampling) -> Any:
+        """The processor's tensors of `batch` (system turn added, videos decoded, left padding) on the device."""
+        return self.processor.apply_chat_template(
             [decode_videos(self._with_system(c)) for c in batch], tokenize=True,
             add_generation_prompt=not sampling.continue_final_message,
             continue_final_message=sampling.continue_final_message,
             return_dict=True, return_tensors="pt", processor_kwargs={"padding": True, "padding_side": "left"},
         ).to(self.model.device)  # fmt: skip
+
+    def _generate_kwargs(self, sampling: Sampling, seeds: list[int] | None) -> dict[str, Any]:
+        """`generate` keyword arguments of `sampling` (per-sample generators when `seeds` are given)."""
         kwargs: dict[str, Any] = {"max_new_tokens": sampling.max_new_tokens, "do_sample": sampling.sampled}
         if seeds is not None:
             from .seeded import seeded_generate_kwargs  # torch and transformers only once a model runs
@@ -166,10 +178,51 @@ class TransformersBackend:
             kwargs["num_beams"] = sampling.num_beams
         if sampling.stop:
             kwargs.update(stop_strings=list(sampling.stop), tokenizer=self.processor.tokenizer)
-        with torch.inference_mode():
-            generated = self.model.generate(**inputs, **kwargs)
-        new = generated[:, inputs["input_ids"].shape[1] :]
-        return [truncate_at_stop(t, sampling.stop) for t in self.processor.batch_decode(new, skip_special_tokens=True)]
+        return kwargs
+
+    def stream(self, conversation: list[dict[str, Any]], sampling: Sampling | None = None) -> Iterator[str]:
+        """The answer to one conversation as text chunks, yielded while it is generated (transformers'
+        `TextIteratorStreamer`; `generate` runs in a worker thread). Closing the iterator early (a chat UI's stop
+        button) stops the generation at the next token; an error in `generate` is raised here. Stop strings end
+        the generation but stay in the streamed text; `n` is ignored (one answer)."""
+        import threading
+
+        import torch
+        from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
+
+        sampling = (sampling or self.sampling).with_budget(self.max_new_tokens)
+        seeded = sampling.sampled and sampling.seed is not None
+        seeds = [request_seed(sampling.seed, conversation, 0)] if seeded else None
+        inputs = self._inputs([conversation], sampling)
+        kwargs = self._generate_kwargs(sampling, seeds)
+        stopped, failure = threading.Event(), []
+
+        class _Stop(StoppingCriteria):
+            def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor, **_: Any) -> torch.Tensor:
+                return torch.full((input_ids.shape[0],), stopped.is_set(), dtype=torch.bool, device=input_ids.device)
+
+        kwargs["stopping_criteria"] = StoppingCriteriaList([_Stop(), *kwargs.pop("stopping_criteria", [])])
+        streamer = TextIteratorStreamer(self.processor.tokenizer, skip_prompt=True, skip_special_tokens=True)
+
+        def work() -> None:
+            try:
+                with torch.inference_mode():
+                    self.model.generate(**inputs, **kwargs, streamer=streamer)
+            except BaseException as error:  # handed to the consumer; the streamer must still end
+                failure.append(error)
+                streamer.end()
+
+        worker = threading.Thread(target=work, daemon=True)
+        worker.start()
+        try:
+            for chunk in streamer:
+                if chunk:
+                    yield chunk
+        finally:
+            stopped.set()
+            worker.join()
+        if failure:
+            raise failure[0]
 
     def _with_system(self, conversation: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if self.system_prompt is None or conversation[0]["role"] == "system":

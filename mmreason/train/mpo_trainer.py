@@ -84,6 +84,8 @@ class MPOTrainer(MultimodalTrainerMixin, DPOTrainer):
         **kwargs: passed to `DPOTrainer` (`callbacks`, `optimizers`, ...).
     """
 
+    card_recipe = "mixed preference optimization (InternVL's MPO, `MPOTrainer`)"
+
     row_validator_class = PreferenceRowValidator
 
     def __init__(

@@ -58,6 +58,8 @@ class MultimodalTrainerMixin:
     """
 
     row_validator_class: type[RowValidator] = RowValidator  # the preference trainers check their rows' form
+    #: the recipe as the model card names it (each trainer sets its own)
+    card_recipe: str = "mmreason training"
     sample_lengths: list[int] | None = None
     dropped_samples: Mapping[str, int] = {}
     _image_newline: str | None = None
@@ -149,11 +151,37 @@ class MultimodalTrainerMixin:
             self.optimizer = optimizer_cls(groups, **optimizer_kwargs)
         return super().create_optimizer(model)
 
+    def create_model_card(
+        self, model_name: str | None = None, dataset_name: str | None = None, tags: str | list[str] | None = None
+    ) -> None:
+        """mmreason's model card (`mmreason.hub.model_card`: recipe, hyperparameters, image-text-to-text usage)
+        in `output_dir/README.md`, in place of TRL's generic text-generation card."""
+        if self.is_world_process_zero():
+            self._write_card(self.args.output_dir, model_name, dataset_name, tags)
+
+    def _write_card(
+        self, folder: str, model_name: str | None = None, dataset_name: str | None = None,
+        tags: str | list[str] | None = None,
+    ) -> None:  # fmt: skip
+        from ..hub.model_card import model_card, training_hyperparameters
+
+        config = self.accelerator.unwrap_model(self.model).config
+        card = model_card(
+            model_name or os.path.basename(os.path.normpath(folder)), recipe=self.card_recipe,
+            base_model=getattr(config, "_name_or_path", None), datasets=[dataset_name] if dataset_name else None,
+            hyperparameters=training_hyperparameters(self.args), tags=[tags] if isinstance(tags, str) else tags,
+        )  # fmt: skip
+        os.makedirs(folder, exist_ok=True)
+        card.save(os.path.join(folder, "README.md"))
+
     def _save(self, output_dir: str | None = None, state_dict: dict | None = None) -> None:
-        """The model as usual; under PEFT, `image_newline` joins the adapter weights under its PEFT name, which
-        `PeftModel.from_pretrained` / `load_adapter` load back (PEFT passes unknown adapter keys through)."""
+        """The model as usual, with mmreason's model card; under PEFT, `image_newline` joins the adapter weights
+        under its PEFT name, which `PeftModel.from_pretrained` / `load_adapter` load back (PEFT passes unknown
+        adapter keys through)."""
         super()._save(output_dir, state_dict=state_dict)
         output_dir = output_dir if output_dir is not None else self.args.output_dir
+        if self.args.should_save:
+            self._write_card(output_dir)
         path = os.path.join(output_dir, ADAPTER_WEIGHTS)
         if self._image_newline is None or not self.args.should_save or not os.path.exists(path):
             return

@@ -68,6 +68,8 @@ class PUMATrainer(MultimodalTrainerMixin, Trainer):
         **kwargs: passed to `Trainer`.
     """
 
+    card_recipe = "Math-PUMA KL alignment (`PUMATrainer`)"
+
     row_validator_class = PUMARowValidator
 
     def __init__(

@@ -56,6 +56,8 @@ class RationaleSFTTrainer(MultimodalTrainerMixin, SFTTrainer):
         **kwargs: passed to `SFTTrainer`.
     """
 
+    card_recipe = "rationale SFT (MAmmoTH-VL's recipe, `RationaleSFTTrainer`)"
+
     def __init__(
         self,
         model: MMReasonForConditionalGeneration | str,
