@@ -136,3 +136,14 @@ def test_unknown_subset_and_empty_source(tmp_path):
         prepare_corpus("mammoth-vl", tmp_path, tmp_path / "out", subsets=["nope"])
     with pytest.raises(FileNotFoundError, match="no mammoth-vl subset"):
         prepare_corpus("mammoth-vl", tmp_path, tmp_path / "out")
+
+
+def test_card_loads_strictly_as_a_dataset_card(prepared):
+    """The Hub's own parser accepts the card's metadata (configs, task, license fields) without errors."""
+    from huggingface_hub import DatasetCard
+
+    out, _ = prepared
+    card = DatasetCard.load(out / "README.md", ignore_metadata_errors=False)
+    data = card.data.to_dict()
+    assert [c["config_name"] for c in data["configs"]] == ["si", "ov"]
+    assert "missing_image" in card.text

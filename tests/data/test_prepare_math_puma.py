@@ -65,3 +65,11 @@ def test_loads_with_datasets(puma):
     ]  # fmt: skip
     assert rows[1]["text_rich_images"] == [] and rows[1]["vision_rich_images"][0].size == (40 + 13 % 7, 30 + 13 % 5)
     assert "mmreason data prepare math-puma" in (out / "README.md").read_text()
+
+
+def test_pair_card_loads_strictly_as_a_dataset_card(puma):
+    from huggingface_hub import DatasetCard
+
+    out, _, _, _ = puma
+    card = DatasetCard.load(out / "README.md", ignore_metadata_errors=False)
+    assert card.data.to_dict()["configs"][0]["data_files"]

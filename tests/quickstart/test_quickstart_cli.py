@@ -45,6 +45,8 @@ def test_sft_easy_accuracy_is_well_above_chance_on_held_out_questions(run):
     sft = results["stages"]["sft"]
     assert sft["easy_text"] >= chance["easy_text"] + MARGIN, (sft, chance)
     assert sft["easy_text"] > results["baselines"]["majority"]["easy_text"] + MARGIN
+    both = (sft["easy_text"] + sft["easy_vision"]) / 2  # measured 67.5 / 52.5 / 60% (seeds 1-3)
+    assert both >= chance["easy_text"] + 0.3, sft  # both views together are well above chance too
     scores = [json.loads(line) for line in (out / "eval" / "sft" / "procedural" / "scores.jsonl").open()]
     assert len(scores) == 4 * 20
     readable = [s["strict"]["extracted"] is not None for s in scores]
