@@ -23,6 +23,7 @@ COMMANDS = {
     "sft": ("mmreason.cli.sft", "Rationale SFT with TRL (stage presets, packing); trl-style --config recipes."),
     "puma": ("mmreason.cli.puma", "Math-PUMA Stage-2 KL alignment (text-rich -> vision-rich) on PUMA pair rows."),
     "mpo": ("mmreason.cli.mpo", "InternVL's MPO / RPO preference training with TRL's DPOTrainer on preference rows."),
+    "grpo": ("mmreason.cli.grpo", "GRPO with verifiable rewards (judge-free scorers) on prompt rows."),
     "synth": ("mmreason.cli.synth", "Synthesis pipelines (MAmmoTH-VL rewrite, MMPR pairs, DropoutNTP), resumable."),
     "card": ("mmreason.cli.card", "Write a checkpoint's model card (recipe, hyperparameters, eval results); push it."),
 }

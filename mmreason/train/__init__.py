@@ -5,6 +5,8 @@
 
 from .collator import MultimodalSFTCollator
 from .config import STAGE_PRESETS, RationaleSFTConfig
+from .grpo_config import ReasoningGRPOConfig
+from .grpo_trainer import ReasoningGRPOTrainer
 from .modules import lora_config, set_tunable_parts
 from .mpo_config import MPOConfig
 from .mpo_trainer import MPOTrainer
@@ -25,6 +27,8 @@ __all__ = [
     "PUMATrainer",
     "RationaleSFTConfig",
     "RationaleSFTTrainer",
+    "ReasoningGRPOConfig",
+    "ReasoningGRPOTrainer",
     "lora_config",
     "set_tunable_parts",
 ]

@@ -12,11 +12,11 @@ from mmreason.data import FEATURES
 from mmreason.testing import build_tiny, make_image
 from tests.train.helpers import mixed_rows
 
-# the SFT recipes (the PUMA and MPO/RPO recipes have their own commands and tests: tests/cli/test_puma.py, test_mpo.py)
+# the SFT recipes (PUMA, MPO/RPO and GRPO have their own commands and tests: test_puma.py, test_mpo.py, test_grpo.py)
 RECIPES = sorted(
     path
     for path in (Path(__file__).resolve().parents[2] / "examples" / "recipes").glob("*.yaml")
-    if not path.stem.startswith(("puma", "mpo", "rpo"))
+    if not path.stem.startswith(("puma", "mpo", "rpo", "grpo"))
 )
 
 

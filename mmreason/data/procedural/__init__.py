@@ -13,7 +13,7 @@ Families (`FAMILIES`): `count` (shapes by colour), `bars` (bar heights), `clock`
 
 from .generate import FAMILIES, generate, iter_problems
 from .problem import FINAL_ANSWER, IMAGE_SIZE, LEVELS, VIEWS, Problem, user_prompt
-from .rows import eval_row, prompt_of, puma_row, sft_row
+from .rows import eval_row, prompt_of, prompt_row, puma_row, sft_row
 from .splits import CONFIGS, TEST_SUBSETS, build_splits, eval_features, save
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "generate",
     "iter_problems",
     "prompt_of",
+    "prompt_row",
     "puma_row",
     "save",
     "sft_row",

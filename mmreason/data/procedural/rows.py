@@ -1,4 +1,5 @@
-"""A problem in mmreason's row formats: a canonical SFT row, a PUMA pair row, a `procedural` benchmark row."""
+"""A problem in mmreason's row formats: a canonical SFT row, a PUMA pair row, a prompt row (GRPO), a `procedural`
+benchmark row."""
 
 from __future__ import annotations
 
@@ -40,6 +41,19 @@ def sft_row(problem: Problem, view: str = "vision") -> dict[str, Any]:
     }
 
 
+def prompt_row(problem: Problem, view: str = "vision") -> dict[str, Any]:
+    """A prompt row for RL with verifiable rewards (`mmreason.train.ReasoningGRPOTrainer`): `prompt` (the user
+    turn of [`sft_row`]), `images`, and `answer` (what `mmreason.rewards.AccuracyReward("procedural")` checks)."""
+    return {
+        "id": f"{problem.id}-{view}",
+        "source": f"procedural/{problem.family}",
+        "quality_group": f"{problem.level}-{view}",
+        "prompt": _conversation(problem, view)[:1],
+        "images": [problem.image],
+        "answer": problem.answer,
+    }
+
+
 def puma_row(problem: Problem) -> dict[str, Any]:
     """A PUMA pair row (`mmreason.data.preference.puma_features`): text-rich twin → vision-rich problem, both with
     the image, both answered by the rationale."""
@@ -74,4 +88,4 @@ def eval_row(problem: Problem, view: str) -> dict[str, Any]:
     }
 
 
-__all__ = ["eval_row", "prompt_of", "puma_row", "sft_row"]
+__all__ = ["eval_row", "prompt_of", "prompt_row", "puma_row", "sft_row"]

@@ -5,6 +5,7 @@ Saved layout (`load_dataset(out, config, split=...)`):
     out/README.md                       card: YAML `configs:` + what the set is and how it was made
     out/sft_train/train.parquet         canonical SFT rows, both views of every train problem
     out/pairs_train/train.parquet       PUMA pair rows (text-rich -> vision-rich) of the train problems
+    out/prompts_train/train.parquet     prompt rows (`prompt`, `images`, `answer`) for GRPO, both views
     out/test_<level>_<view>/test.parquet  `procedural` benchmark rows (config `test_<level>_<view>`, split `test`)
 
 plus config `test`, whose splits `easy_vision`, `easy_text`, `hard_vision`, `hard_text` are those four files (the
@@ -25,10 +26,10 @@ from ..preference import puma_features
 from ..schema import row_features
 from .generate import check_families, iter_problems
 from .problem import LEVELS, VIEWS, Problem
-from .rows import eval_row, puma_row, sft_row
+from .rows import eval_row, prompt_row, puma_row, sft_row
 
 TEST_SUBSETS = tuple(f"{level}_{view}" for level in LEVELS for view in VIEWS)
-CONFIGS = ("sft_train", "pairs_train", *(f"test_{subset}" for subset in TEST_SUBSETS))
+CONFIGS = ("sft_train", "pairs_train", "prompts_train", *(f"test_{subset}" for subset in TEST_SUBSETS))
 
 
 def eval_features() -> datasets.Features:
@@ -80,12 +81,23 @@ def build_splits(
     parts: dict[str, datasets.Dataset] = {
         "sft_train": _dataset([sft_row(p, view) for p in train for view in VIEWS], row_features(with_videos=False)),
         "pairs_train": _dataset([puma_row(p) for p in train], puma_features()),
+        "prompts_train": _dataset([prompt_row(p, view) for p in train for view in VIEWS], prompt_features()),
     }
     for level in LEVELS:
         for view in VIEWS:
             rows = [eval_row(p, view) for p in problems["test"][level]]
             parts[f"test_{level}_{view}"] = _dataset(rows, eval_features())
     return datasets.DatasetDict(parts)
+
+
+def prompt_features() -> datasets.Features:
+    """The `datasets.Features` of a prompt row ([`prompt_row`]): the canonical messages and images types."""
+    canonical = row_features(with_videos=False)
+    return datasets.Features({
+        "id": datasets.Value("string"), "source": datasets.Value("string"),
+        "quality_group": datasets.Value("string"), "prompt": canonical["messages"], "images": canonical["images"],
+        "answer": datasets.Value("string"),
+    })  # fmt: skip
 
 
 def _dataset(rows: list[dict[str, Any]], features: datasets.Features) -> datasets.Dataset:
