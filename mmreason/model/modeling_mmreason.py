@@ -76,13 +76,15 @@ class MMReasonModel(_StockWeightInit, LlavaOnevisionModel):
 
     # `LlavaOnevisionModel.forward` of the installed transformers: its signature (what `inspect.signature`,
     # `main_input_name` and transformers' own tests read), docs, arguments and output; plus, in training with
-    # `dummy_vision_forward`, the dummy vision pass on batches with neither `pixel_values` nor `pixel_values_videos`.
+    # `dummy_vision_forward`, the dummy vision pass on batches with neither `pixel_values` nor `pixel_values_videos`
+    # (with gradients enabled: it exists for the backward pass).
     @functools.wraps(LlavaOnevisionModel.forward)
     def forward(self, *args, **kwargs):
         outputs = super().forward(*args, **kwargs)
         given = _STOCK_FORWARD.bind_partial(self, *args, **kwargs).arguments
         no_media = given.get("pixel_values") is None and given.get("pixel_values_videos") is None
-        if self.training and self.dummy_vision_forward and no_media:
+        # only where gradients flow: a no-grad pass in train mode (GRPO's generation, a reference pass) skips it
+        if self.training and self.dummy_vision_forward and no_media and torch.is_grad_enabled():
             dummy = 0.0 * self.dummy_vision_output()
             if isinstance(outputs, tuple):  # return_dict=False
                 return (outputs[0] + dummy, *outputs[1:])

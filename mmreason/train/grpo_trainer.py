@@ -123,6 +123,9 @@ class ReasoningGRPOTrainer(MultimodalTrainerMixin, GRPOTrainer):
         num_images = known.get("num_images")
         if "batch_num_images" not in extra and num_images is not None and known.get("pixel_values") is not None:
             extra["batch_num_images"] = torch.as_tensor(num_images, device=input_ids.device)
+        counts = extra.get("batch_num_images")
+        if counts is not None and len(extra) == 1 and bool((torch.as_tensor(counts) == 1).all()):
+            extra = {}  # one image per prompt: the model's default, TRL's own pass is exact
         if not extra:
             return super()._get_per_token_logps_and_entropies(
                 model, input_ids, attention_mask, logits_to_keep, batch_size, compute_entropy, compute_aux_loss,
