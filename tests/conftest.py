@@ -142,7 +142,7 @@ def images():
 #: steps (numbers: copy two digits, add; clock: copy the hour), fewer problems and steps than `tiny`
 QUICKSTART_REDUCED = [
     "--families", "numbers", "clock", "--n_train", "400", "--n_test", "20", "--sft_steps", "600", "--batch_size", "16",
-    "--n_pair_questions", "24", "--num_samples", "8", "--mpo_steps", "4", "--puma_steps", "4",
+    "--n_pair_questions", "24", "--num_samples", "8", "--mpo_steps", "4", "--puma_steps", "4", "--grpo_steps", "2",
 ]  # fmt: skip
 
 

@@ -29,6 +29,7 @@ class QuickstartArguments:
     batch_size: int | None = field(default=None, metadata={"help": "Rows per optimizer step."})
     max_new_tokens: int | None = field(default=None, metadata={"help": "Generation budget."})
     families: list[str] | None = field(default=None, metadata={"help": "Procedural families (default: all)."})
+    grpo_steps: int | None = field(default=None, metadata={"help": "Optional GRPO stage steps (0: none)."})
     vocab_size: int | None = field(default=None, metadata={"help": "BPE vocabulary size (0: byte-level)."})
     threads: int | None = field(default=None, metadata={"help": "torch threads (preset: 1; 0: torch's default)."})
 

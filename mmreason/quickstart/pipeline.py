@@ -16,6 +16,7 @@ import torch
 
 from ..data import procedural
 from .evaluate import baselines, evaluate
+from .grpo import run_grpo
 from .model import build_model
 from .mpo import run_mpo
 from .pairs import build_mmpr_pairs
@@ -117,6 +118,16 @@ def _run(preset: Preset, out: Path, seed: int) -> dict[str, Any]:
         began = time.perf_counter()
         stages[name] = evaluate(model, processor, data_dir, out / "eval" / name, name, preset.max_new_tokens)
         timed(f"eval_{name}", began)
+    if preset.grpo_steps:
+        began = time.perf_counter()
+        logger.info("stage grpo")
+        budget = seconds.get("pairs", 0.0) + seconds.get("mpo", 0.0)  # SFT -> MPO's wall time
+        result = run_grpo(Path(models["sft"]), splits["prompts_train"], preset, out / "models" / "grpo", seed, budget)
+        curves["grpo"], models["grpo"] = result["curves"], str(result["path"])
+        timed("grpo", began)
+        began = time.perf_counter()
+        stages["grpo"] = evaluate(*result["model"], data_dir, out / "eval" / "grpo", "grpo", preset.max_new_tokens)
+        timed("eval_grpo", began)
     seconds["total"] = time.perf_counter() - start
     load.append(_load_average())
     results = {

@@ -29,6 +29,10 @@ class Preset:
         sft_lr / mpo_lr / puma_lr: peak learning rates.
         max_new_tokens: generation budget for sampling and evaluation.
         families: the procedural families to use (`None`: all of them).
+        grpo_steps: steps of the optional GRPO stage (0: none): `ReasoningGRPOTrainer` from the SFT model on the
+            hard training prompts, stopped early at the wall time SFT -> MPO took (MMPR pairs + MPO), so the report
+            compares SFT -> GRPO with SFT -> MPO on `hard` at equal wall time.
+        grpo_generations / grpo_lr: completions per prompt and learning rate of that stage.
         vocab_size: size of the BPE tokenizer trained on the set's texts (`mmreason.quickstart.tokenizer`);
             0 keeps `mmreason.testing`'s byte-level tokenizer (one token per byte: 3-4x longer sequences).
         threads: torch intra-op threads (`torch.set_num_threads`); the tiny model's matrices are too small for
@@ -57,6 +61,9 @@ class Preset:
     max_new_tokens: int = 160
     families: tuple[str, ...] | None = None
     vocab_size: int = 512
+    grpo_steps: int = 0
+    grpo_generations: int = 8
+    grpo_lr: float = 2e-5
     threads: int | None = 1
 
     def with_overrides(self, **overrides: Any) -> Preset:

@@ -55,6 +55,15 @@ def markdown(results: dict[str, Any]) -> str:
     lines += ["", "| goal | measured | target | met |", "|---|---|---|---|"]
     for name, goal in results["goals"].items():
         lines.append(f"| {name} | " + " | ".join(_goal_cells(name, goal)) + f" | {goal['met']} |")
+    stages, seconds = results["stages"], results["seconds"]
+    if "grpo" in stages and "mpo" in stages:
+
+        def hard(name: str) -> float:
+            return 100 * _mean([stages[name]["hard_vision"], stages[name]["hard_text"]])
+
+        lines += ["", f"SFT -> GRPO vs SFT -> MPO on hard (mean of both views): {hard('grpo'):.1f}% vs "
+                  f"{hard('mpo'):.1f}% (SFT {hard('sft'):.1f}%), in {seconds.get('grpo', 0):.0f} s vs "
+                  f"{seconds.get('pairs', 0) + seconds.get('mpo', 0):.0f} s (MMPR pairs + MPO)."]  # fmt: skip
     lines += ["", f"Wall time: {results['seconds']['total']:.0f} s "
               + ", ".join(f"{k} {v:.0f} s" for k, v in results["seconds"].items() if k != "total")
               + f"; load average at start/end: {results['load_average']}."]  # fmt: skip

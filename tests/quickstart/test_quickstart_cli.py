@@ -28,10 +28,11 @@ def run(quickstart_run):
 def test_every_stage_ran(run):
     out, result = run
     results = json.loads((out / "results.json").read_text())
-    assert set(results["stages"]) == {"sft", "mpo", "puma"}
+    assert set(results["stages"]) == {"sft", "mpo", "puma", "grpo"}  # the optional GRPO stage, 2 steps
     assert results["pairs"]["pair_rows"] > 0
-    assert set(results["curves"]) == {"sft", "mpo", "puma"} and all(results["curves"].values())
-    for stage in ("sft", "mpo", "puma"):
+    assert set(results["curves"]) == {"sft", "mpo", "puma", "grpo"} and all(results["curves"].values())
+    assert "SFT -> GRPO vs SFT -> MPO on hard" in (out / "results.md").read_text()
+    for stage in ("sft", "mpo", "puma", "grpo"):
         assert (out / "eval" / stage / "procedural" / "results.json").exists()
         assert f"  {stage}: {Path('mmreason-quickstart') / 'models' / stage}" in result.stdout
     assert list((out / "pairs" / "data").glob("*.parquet"))
@@ -59,7 +60,7 @@ def test_models_load_with_auto_classes(run):
     import mmreason  # noqa: F401  (registers the Auto classes)
 
     out, _ = run
-    for stage in ("sft", "mpo", "puma"):
+    for stage in ("sft", "mpo", "puma", "grpo"):
         model = AutoModelForImageTextToText.from_pretrained(out / "models" / stage)
         assert type(model).__name__ == "MMReasonForConditionalGeneration"
         assert AutoProcessor.from_pretrained(out / "models" / stage).tokenizer.eos_token == "<|im_end|>"
