@@ -134,8 +134,14 @@ def test_adversarial_100k_responses_are_fast(case, mode):
 
 
 def _scales_linearly(scorer: Scorer, name: str, doc: dict[str, Any], mode: str, elapsed: float) -> bool:
-    """Over the limit (a loaded machine?): the same pattern at a quarter of the size must take more than an eighth
-    of the time (linear: a quarter; quadratic: a sixteenth), so only super-linear scorers fail."""
+    """Over the limit (a loaded machine, a GC pause?): timed again, the faster of the two counts; still over it, the
+    same pattern at a quarter of the size must take more than an eighth of the time (linear: a quarter; quadratic:
+    a sixteenth), so only super-linear scorers fail."""
+    start = time.perf_counter()
+    check(scorer.score(adversarial(N)[name], doc, mode))
+    elapsed = min(elapsed, time.perf_counter() - start)
+    if elapsed <= LIMIT_S:
+        return True
     start = time.perf_counter()
     check(scorer.score(adversarial(N // 4)[name], doc, mode))
     return elapsed < 8 * max(time.perf_counter() - start, 1e-3)
