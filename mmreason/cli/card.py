@@ -39,8 +39,14 @@ def _trainer_facts(folder: Path) -> tuple[str | None, dict]:
     from ..hub.model_card import training_hyperparameters
 
     args = torch.load(path, weights_only=False)  # written by transformers' Trainer in this folder
-    recipes = {"RationaleSFTConfig": "rationale SFT", "MPOConfig": "MPO", "PUMAConfig": "Math-PUMA KL alignment"}
-    return recipes.get(type(args).__name__), training_hyperparameters(args)
+    from .. import train
+
+    recipes = {  # each config's trainer names its own recipe (`card_recipe`), as on the cards it writes
+        train.RationaleSFTConfig: train.RationaleSFTTrainer, train.MPOConfig: train.MPOTrainer,
+        train.PUMAConfig: train.PUMATrainer, train.ReasoningGRPOConfig: train.ReasoningGRPOTrainer,
+    }  # fmt: skip
+    trainer = recipes.get(type(args))
+    return (trainer.card_recipe if trainer else None), training_hyperparameters(args)
 
 
 def _main(argv: list[str]) -> None:

@@ -74,9 +74,9 @@ CARD_FIELDS = (
 def training_hyperparameters(args: Any) -> dict[str, Any]:
     """The [`CARD_FIELDS`] of a trainer config that are set (`max_steps` only when positive)."""
     values = {}
+    by_steps = getattr(args, "max_steps", -1) > 0
     for name in CARD_FIELDS:
         value = getattr(args, name, None)
-        by_steps = getattr(args, "max_steps", -1) > 0
         if value is None or (name == "max_steps" and not by_steps) or (name == "num_train_epochs" and by_steps):
             continue
         values[name] = value

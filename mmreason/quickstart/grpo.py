@@ -37,7 +37,6 @@ def run_grpo(sft_path: Path, prompts: datasets.Dataset, preset: Preset, out: Pat
     `prompts` for at most `preset.grpo_steps` steps or `seconds`; saves to `out`."""
     model = MMReasonForConditionalGeneration.from_pretrained(sft_path)
     processor = MMReasonProcessor.from_pretrained(sft_path)
-    model.generation_config.eos_token_id = processor.tokenizer.convert_tokens_to_ids("<|im_end|>")
     hard = [i for i, group in enumerate(prompts["quality_group"]) if group.startswith("hard-")]
     batch = max(preset.grpo_generations, preset.batch_size // preset.grpo_generations * preset.grpo_generations)
     args = ReasoningGRPOConfig(
@@ -51,8 +50,7 @@ def run_grpo(sft_path: Path, prompts: datasets.Dataset, preset: Preset, out: Pat
     save_stage(trainer, processor, out)
     curves = loss_curve(trainer.state.log_history)
     curves["reward"] = [(int(e["step"]), float(e["reward"])) for e in trainer.state.log_history if "reward" in e]
-    return {"model": (trainer.model.eval(), processor), "curves": curves, "path": out,
-            "steps": trainer.state.global_step}  # fmt: skip
+    return {"model": (trainer.model.eval(), processor), "curves": curves, "path": out}
 
 
 __all__ = ["TimeBudget", "run_grpo"]

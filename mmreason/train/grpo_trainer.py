@@ -18,7 +18,6 @@ What it changes in TRL 1.16's `GRPOTrainer`, and why:
 
 from __future__ import annotations
 
-import copy
 import functools
 from typing import Any
 
@@ -31,7 +30,7 @@ from trl import GRPOTrainer
 from ..data.validate import RowCheck, RowValidator
 from ..model import MMReasonProcessor
 from .grpo_config import ReasoningGRPOConfig
-from .multimodal_trainer import MultimodalTrainerMixin
+from .multimodal_trainer import MultimodalTrainerMixin, frozen_copy
 
 #: the keys TRL's log-prob pass takes itself (everything else is sliced and given to the model here)
 TRL_KEYS = frozenset({
@@ -108,7 +107,7 @@ class ReasoningGRPOTrainer(MultimodalTrainerMixin, GRPOTrainer):
             args.beta = beta
         self.beta = beta
         if beta != 0.0 and not isinstance(self.accelerator.unwrap_model(self.model), PeftModel):
-            reference = copy.deepcopy(self.accelerator.unwrap_model(self.model)).requires_grad_(False).eval()
+            reference = frozen_copy(self.accelerator.unwrap_model(self.model))
             self.ref_model = self.accelerator.prepare_model(reference, evaluation_mode=True)
         self.finish_setup(peft_config)
 

@@ -20,7 +20,6 @@ What it adds to `DPOTrainer` (logging, checkpoints, DeepSpeed/FSDP, PEFT and the
 from __future__ import annotations
 
 import contextlib
-import copy
 import json
 import os
 from collections.abc import Iterator
@@ -38,7 +37,7 @@ from trl.trainer.utils import use_adapter
 from ..model import MMReasonForConditionalGeneration, MMReasonProcessor
 from .mpo_config import MPOConfig
 from .mpo_loss import RewardShift, preference_losses, update_shift
-from .multimodal_trainer import MultimodalTrainerMixin, apply_geometry
+from .multimodal_trainer import MultimodalTrainerMixin, apply_geometry, frozen_copy
 from .preference_collators import REFERENCE_COLUMNS, collator_for
 from .preference_forward import PairLogps, pair_logps
 from .preference_hygiene import PreferenceRowValidator
@@ -58,13 +57,6 @@ class RewardShiftCheckpoint(TrainerCallback):
             if os.path.isdir(folder):
                 with open(os.path.join(folder, SHIFT_FILE), "w") as handle:
                     json.dump(self.shift.state_dict(), handle)
-
-
-def frozen_copy(model: PreTrainedModel) -> PreTrainedModel:
-    """A detached, frozen, eval-mode copy of `model` (the reference policy)."""
-    reference = copy.deepcopy(model)
-    reference.requires_grad_(False)
-    return reference.eval()
 
 
 class MPOTrainer(MultimodalTrainerMixin, DPOTrainer):

@@ -6,6 +6,7 @@ come): model/processor set-up, sample hygiene, the modality-grouped sampler, per
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 from collections.abc import Mapping
@@ -46,6 +47,13 @@ def apply_geometry(model: Any, processor: MMReasonProcessor, args: MultimodalTra
                 "stage %r was trained with %s=%r; this checkpoint uses %r and keeps it (set %s to change it)",
                 args.stage, key, value, have[key], key,
             )  # fmt: skip
+
+
+def frozen_copy(model: Any) -> Any:
+    """A detached, frozen, eval-mode copy of `model` (a reference policy: MPO, GRPO with beta > 0)."""
+    reference = copy.deepcopy(model)
+    reference.requires_grad_(False)
+    return reference.eval()
 
 
 class MultimodalTrainerMixin:
@@ -194,4 +202,4 @@ class MultimodalTrainerMixin:
         safetensors.torch.save_file(tensors, path, metadata={"format": "pt"})
 
 
-__all__ = ["ADAPTER_WEIGHTS", "MultimodalTrainerMixin", "apply_geometry"]
+__all__ = ["ADAPTER_WEIGHTS", "MultimodalTrainerMixin", "apply_geometry", "frozen_copy"]

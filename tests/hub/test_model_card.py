@@ -73,6 +73,10 @@ def test_sft_trainer_writes_the_mmreason_card_not_trls(tmp_path):
     assert "rationale SFT" in card.text and "fine-tuned version of [None]" not in card.text
     assert "| `max_steps` | `1` |" in card.text and "num_train_epochs" not in card.text
     assert training_hyperparameters(args)["learning_rate"] == 1e-3
+    from mmreason.cli.card import _trainer_facts
+
+    recipe, hyperparameters = _trainer_facts(tmp_path / "saved")  # what `mmreason card` reads back from the folder
+    assert recipe == RationaleSFTTrainer.card_recipe and hyperparameters["max_steps"] == 1
 
 
 def test_card_command_writes_the_card_and_copies_eval_results(eval_dir, tmp_path):
