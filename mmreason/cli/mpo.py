@@ -16,13 +16,12 @@ Several GPUs: `accelerate launch --config_file examples/accelerate/zero3.yaml -m
 
 from __future__ import annotations
 
-import dataclasses
 from functools import partial
 from typing import TYPE_CHECKING
 
-from .errors import run_command, trl_parser
-from .sft import _group_first, train_and_save
+from .errors import run_command
 from .sft import _main as train_main
+from .sft import train_and_save, training_parser
 
 if TYPE_CHECKING:
     from trl import ModelConfig, ScriptArguments, TrlParser
@@ -35,16 +34,11 @@ ESSENTIAL = ("config", "model_name_or_path", "dataset_name", "dataset_config", "
 
 def make_parser() -> TrlParser:
     """The parser `mmreason mpo` uses; its help lists what to train, then mmreason's MPO flags."""
-    from trl import DPOConfig, ModelConfig, ScriptArguments
+    from trl import DPOConfig
 
     from ..train import MPOConfig
 
-    parser = trl_parser((ScriptArguments, MPOConfig, ModelConfig), prog="mmreason mpo", usage=USAGE)
-    inherited = {field.name for field in dataclasses.fields(DPOConfig)}
-    own = [field.name for field in dataclasses.fields(MPOConfig) if field.name not in inherited]
-    _group_first(parser, "what to train", ESSENTIAL)
-    _group_first(parser, "mmreason MPO options", [name for name in own if name not in ESSENTIAL], position=1)
-    return parser
+    return training_parser("mmreason mpo", MPOConfig, DPOConfig, USAGE, ESSENTIAL, "mmreason MPO options")
 
 
 def run(script_args: ScriptArguments, training_args: MPOConfig, model_args: ModelConfig) -> str:

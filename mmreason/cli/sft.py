@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .errors import CLIError, check_source, configure_logging, run_command, strict_parse, trl_parser
@@ -35,15 +35,28 @@ ESSENTIAL = ("config", "model_name_or_path", "dataset_name", "dataset_config", "
 
 def make_parser() -> TrlParser:
     """The parser `mmreason sft` uses (also handy for scripts and tests); its help lists mmreason's flags first."""
-    from trl import ModelConfig, ScriptArguments, SFTConfig
+    from trl import SFTConfig
 
     from ..train import RationaleSFTConfig
 
-    parser = trl_parser((ScriptArguments, RationaleSFTConfig, ModelConfig), prog="mmreason sft", usage=USAGE)
-    inherited = {field.name for field in dataclasses.fields(SFTConfig)}
-    own = [field.name for field in dataclasses.fields(RationaleSFTConfig) if field.name not in inherited]
-    _group_first(parser, "what to train", ESSENTIAL)
-    _group_first(parser, "mmreason training options", [name for name in own if name not in ESSENTIAL], position=1)
+    return training_parser(
+        "mmreason sft", RationaleSFTConfig, SFTConfig, USAGE, ESSENTIAL, "mmreason training options"
+    )
+
+
+def training_parser(
+    prog: str, config_class: type, base_class: type, usage: str, essential: Sequence[str], options_title: str
+) -> TrlParser:
+    """A training command's parser: TRL's `ScriptArguments`, `config_class` and `ModelConfig`. Its help lists
+    `essential` first ("what to train"), then, under `options_title`, the fields `config_class` adds to
+    `base_class`."""
+    from trl import ModelConfig, ScriptArguments
+
+    parser = trl_parser((ScriptArguments, config_class, ModelConfig), prog=prog, usage=usage)
+    inherited = {field.name for field in dataclasses.fields(base_class)}
+    own = [field.name for field in dataclasses.fields(config_class) if field.name not in inherited]
+    _group_first(parser, "what to train", essential)
+    _group_first(parser, options_title, [name for name in own if name not in essential], position=1)
     return parser
 
 
