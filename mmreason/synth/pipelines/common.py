@@ -18,6 +18,10 @@ class RowError(ValueError):
     """An input row a pipeline cannot use (a permanent failure: retrying does not help)."""
 
 
+class ParseError(ValueError):
+    """Model output the pipeline cannot read (a retryable failure: a sampled rerun may parse)."""
+
+
 @dataclass(frozen=True)
 class Turn:
     """A single-turn row read for a pipeline.
@@ -121,6 +125,26 @@ def generation_failure(error: GenerationError, step: str) -> StageFailure:
     return StageFailure(f"{step}: generation failed ({error.message[:200]})", retryable=True)
 
 
+def model_step(
+    results: list[Any], items: dict[int, Any], step: str, backend: Any, setting: Any, parse: Any, request: Any
+) -> dict[int, Any]:
+    """One model call per item of a batch step: `request(index, item)` builds the conversation, `parse(reply)`
+    reads the reply. A failed request or a [`ParseError`] becomes `results[index]` (a retryable
+    [`StageFailure`]); the parsed replies come back by index."""
+    indices = list(items)
+    conversations = [request(i, items[i]) for i in indices]
+    parsed: dict[int, Any] = {}
+    for index, (reply,) in zip(indices, generate_n(backend, conversations, setting)):
+        if not isinstance(reply, str):
+            results[index] = generation_failure(reply, step)
+            continue
+        try:
+            parsed[index] = parse(reply)
+        except ParseError as error:
+            results[index] = StageFailure(f"{error} in {reply[:80]!r}", retryable=True)
+    return parsed
+
+
 def user_message(parts: list[dict[str, Any]]) -> dict[str, Any]:
     """`{"role": "user", "content": parts}`."""
     return {"role": "user", "content": parts}
@@ -137,6 +161,7 @@ def bare(parts: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 __all__ = [
-    "RowError", "Turn", "backend_settings", "bare", "generate_n", "generation_failure", "read_turn", "sampling",
+    "ParseError", "RowError", "Turn", "backend_settings", "bare", "generate_n", "generation_failure", "model_step",
+    "read_turn", "sampling",
     "text_of", "text_part", "user_message",
 ]  # fmt: skip

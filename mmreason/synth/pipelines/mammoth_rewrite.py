@@ -27,11 +27,11 @@ from typing import Any
 from ..prompts import load_prompt
 from ..stage import StageFailure
 from .common import (
+    ParseError,
     RowError,
     backend_settings,
     bare,
-    generate_n,
-    generation_failure,
+    model_step,
     read_turn,
     sampling,
     text_part,
@@ -51,10 +51,6 @@ _SECTION = re.compile(
 _SCORE = re.compile(r"\bscore\s*\**\s*[:\uff1a]\s*\**\s*([1-5])(?:\s*/\s*5)?\b", re.IGNORECASE)
 _VERDICT = re.compile(r"\bverdict\s*\**\s*[:\uff1a]\s*\**\s*(yes|no)\b", re.IGNORECASE)
 _REASON = re.compile(r"\breason\s*\**\s*[:\uff1a]\s*\**\s*(.+)", re.IGNORECASE | re.DOTALL)
-
-
-class ParseError(ValueError):
-    """Model output the pipeline cannot read."""
 
 
 def parse_category(text: str) -> str:
@@ -207,7 +203,7 @@ class MammothRewriteStage:
             except RowError as error:
                 turns.pop(index, None)
                 results[index] = StageFailure(str(error), retryable=False)
-        categories = self._step(
+        categories = model_step(
             results,
             turns,
             "categorize",
@@ -218,7 +214,7 @@ class MammothRewriteStage:
         )
         caption = {i: turns[i] for i in categories if categories[i] == "A"}
         other = {i: turns[i] for i in categories if categories[i] != "A"}
-        rewrites = self._step(
+        rewrites = model_step(
             results,
             caption,
             "rewrite",
@@ -227,7 +223,7 @@ class MammothRewriteStage:
             parse_rewrite,
             lambda i, t: [user_message([text_part(self._render("rewrite_caption", t))])],
         )
-        rewrites |= self._step(
+        rewrites |= model_step(
             results,
             other,
             "rewrite",
@@ -236,7 +232,7 @@ class MammothRewriteStage:
             parse_rewrite,
             lambda i, t: self._mllm_request(t, categories[i]),
         )
-        judged = self._step(
+        judged = model_step(
             results,
             {i: (turns[i], rewrites[i]) for i in rewrites},
             "judge",
@@ -263,23 +259,6 @@ class MammothRewriteStage:
         turn, rewrite = item
         text = self.prompts["judge"].render(question=rewrite.question, answer=rewrite.answer)
         return [user_message([*turn.image_parts, text_part(text)])]
-
-    def _step(self, results: list, items: dict[int, Any], step: str, backend: Any, setting: Any, parse: Any,
-              request: Any) -> dict[int, Any]:  # fmt: skip
-        """One model call per item (`request(index, item)` builds it); a failed request or unparseable reply
-        becomes the row's failure."""
-        indices = list(items)
-        conversations = [request(i, items[i]) for i in indices]
-        parsed: dict[int, Any] = {}
-        for index, (reply,) in zip(indices, generate_n(backend, conversations, setting)):
-            if not isinstance(reply, str):
-                results[index] = generation_failure(reply, step)
-                continue
-            try:
-                parsed[index] = parse(reply)
-            except ParseError as error:
-                results[index] = StageFailure(f"{error} in {reply[:80]!r}", retryable=True)
-        return parsed
 
     def _row(self, row: dict[str, Any], turn: Any, category: str, rewrite: Rewrite, verdict: Judgement) -> dict:
         return {
