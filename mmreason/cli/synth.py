@@ -37,6 +37,7 @@ HELP = "\n".join([
     "",
     "pipelines:",
     *(f"  {name:<16} {text}" for name, text in PIPELINES.items()),
+    "  web              VisualWebInstruct web mining: search, harvest, fetch, extract, refine (`synth web --help`).",
     "  report           Rewrite the data report of a job folder.",
     "",
     "`mmreason synth PIPELINE --help` lists the flags.",
@@ -86,11 +87,16 @@ def main(argv: list[str] | None = None) -> None:
     if name == "report":
         run_command("mmreason synth report", _report_main, rest)
         return
+    if name == "web":
+        from .synth_web import main as web_main
+
+        web_main(rest)
+        return
     if name not in PIPELINES:
-        suggestion = closest(name, [*PIPELINES, "report"])
+        suggestion = closest(name, [*PIPELINES, "web", "report"])
         hint = f" (did you mean {suggestion}?)" if suggestion else ""
-        print(f"mmreason synth: error: unknown pipeline {name!r}{hint}; choose from {', '.join(PIPELINES)}, report",
-              file=sys.stderr)  # fmt: skip
+        choices = ", ".join([*PIPELINES, "web", "report"])
+        print(f"mmreason synth: error: unknown pipeline {name!r}{hint}; choose from {choices}", file=sys.stderr)
         raise SystemExit(2)
     run_command(f"mmreason synth {name}", lambda a: _main(name, a), rest)
 
