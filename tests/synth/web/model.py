@@ -43,7 +43,10 @@ def reply(body: dict[str, Any]) -> str:
         if "gibberish" in text:
             return "QUESTION_VALID: no\nANALYSIS: spam\nQUESTION_IMAGES: \nSOLUTION_IMAGES: \nSUBJECT: other"
         subject = "physics" if re.search(r"speed|pendulum", text) else "math"
-        return f"QUESTION_VALID: yes\nANALYSIS: a clear exercise\nQUESTION_IMAGES: 0,1,2\nSOLUTION_IMAGES:\nSUBJECT: {subject}"
+        return (
+            "QUESTION_VALID: yes\nANALYSIS: a clear exercise\nQUESTION_IMAGES: 0,1,2\nSOLUTION_IMAGES:\n"
+            f"SUBJECT: {subject}"
+        )
     if "CONSISTENT:" in text:
         return "CONSISTENT: no\nAGREEING: 1,2" if "ambiguous" in text else "CONSISTENT: yes\nAGREEING: 1,2,3,4"
     if "Web page answer:" in text:

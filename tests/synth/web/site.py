@@ -71,33 +71,53 @@ def page(title: str, body: str) -> str:
 
 
 PAGES = {
-    ("math.test", "/q/triangle.html"): page("Triangle", (
-        "<h1>Problem: Find the area of the right triangle with legs 3 and 4.</h1>"
-        '<img src="/img/triangle.png" alt="right triangle"><img src="../img/icon.png" alt="icon">'
-        "<p>Solution: The area is 1/2 * 3 * 4 = 6. Answer: 6</p>")),
-    ("math.test", "/q/graph.html"): page("Graph", (
-        "<p>Problem: What is the slope of the line in the graph?</p>"
-        f'<img src="/img/graph.svg" alt="line graph"><img src="{INLINE}" alt="grid"><img src="/img/anim.gif">'
-        "<p>Solution: rise over run is 2 / 1 = 2. Answer: 2</p>")),
-    ("physics.test", "/q/speed.html"): page("Speed", (
-        "<p>Problem: A car travels 100 m in 20 s. What is its average speed in m/s?</p>"
-        "<p>Solution: v = d / t = 100 / 20 = 5. Answer: 5</p>")),
+    ("math.test", "/q/triangle.html"): page(
+        "Triangle",
+        (
+            "<h1>Problem: Find the area of the right triangle with legs 3 and 4.</h1>"
+            '<img src="/img/triangle.png" alt="right triangle"><img src="../img/icon.png" alt="icon">'
+            "<p>Solution: The area is 1/2 * 3 * 4 = 6. Answer: 6</p>"
+        ),
+    ),
+    ("math.test", "/q/graph.html"): page(
+        "Graph",
+        (
+            "<p>Problem: What is the slope of the line in the graph?</p>"
+            f'<img src="/img/graph.svg" alt="line graph"><img src="{INLINE}" alt="grid"><img src="/img/anim.gif">'
+            "<p>Solution: rise over run is 2 / 1 = 2. Answer: 2</p>"
+        ),
+    ),
+    ("physics.test", "/q/speed.html"): page(
+        "Speed",
+        (
+            "<p>Problem: A car travels 100 m in 20 s. What is its average speed in m/s?</p>"
+            "<p>Solution: v = d / t = 100 / 20 = 5. Answer: 5</p>"
+        ),
+    ),
     ("chem.test", "/notes.html"): page("Notes", "<p>Lecture notes on bonding. No exercises here.</p>"),
     ("math.test", "/malformed.html"): (
         "<html><body><div><p>Problem: Compute 7 * 8.<p><b>bold <i>nested</b></i> text</div></div></span>"
         '<table><tr><td>cell<td>cell 2</table><img src="/img/bomb.png" alt="bomb">'
-        "<p>Solution: 7 * 8 = 56. Answer: 56<div></body></html></html><p>after the end"),
-    ("physics.test", "/q/ambiguous.html"): page("Ambiguous", (
-        "<p>Problem: An ambiguous question about a pendulum with no data.</p>"
-        "<p>Solution: It depends. Answer: 3</p>")),
-    ("math.test", "/q/spam.html"): page("Spam", (
-        "<p>Problem: gibberish buy now cheap pills</p><p>Solution: click here. Answer: 1</p>")),
-    ("math.test", "/q/mismatch.html"): page("Mismatch", (
-        "<p>Problem: What is 9 + 10?</p><p>Solution: The web page says 21. Answer: 21</p>")),
-    ("many.test", "/gallery.html"): page("Gallery", (
-        "<p>Problem: How many tiles are in the gallery below?</p>"
-        + "".join(f'<img src="/img/tile/{i}.png" alt="tile {i}">' for i in range(10_000))
-        + "<p>Solution: There are 10000 tiles. Answer: 10000</p>")),
+        "<p>Solution: 7 * 8 = 56. Answer: 56<div></body></html></html><p>after the end"
+    ),
+    ("physics.test", "/q/ambiguous.html"): page(
+        "Ambiguous",
+        ("<p>Problem: An ambiguous question about a pendulum with no data.</p><p>Solution: It depends. Answer: 3</p>"),
+    ),
+    ("math.test", "/q/spam.html"): page(
+        "Spam", ("<p>Problem: gibberish buy now cheap pills</p><p>Solution: click here. Answer: 1</p>")
+    ),
+    ("math.test", "/q/mismatch.html"): page(
+        "Mismatch", ("<p>Problem: What is 9 + 10?</p><p>Solution: The web page says 21. Answer: 21</p>")
+    ),
+    ("many.test", "/gallery.html"): page(
+        "Gallery",
+        (
+            "<p>Problem: How many tiles are in the gallery below?</p>"
+            + "".join(f'<img src="/img/tile/{i}.png" alt="tile {i}">' for i in range(10_000))
+            + "<p>Solution: There are 10000 tiles. Answer: 10000</p>"
+        ),
+    ),
 }
 GOOD = [f"http://{host}{path}" for host, path in PAGES]
 HOSTILE = {

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 
 from hypothesis import given, settings
@@ -140,7 +141,7 @@ def test_fuzzed_markup_never_crashes(html):
     assert all(node.kind in ("text", "image") for node in tree.nodes)
     assert tree.document().startswith("<document>\n") and tree.document().endswith("\n</document>")
     kinds = [node.kind for node in tree.nodes]
-    assert all(not (a == b == "text") for a, b in zip(kinds, kinds[1:]))  # consecutive text is merged
+    assert all(not (a == b == "text") for a, b in itertools.pairwise(kinds))  # consecutive text is merged
 
 
 @settings(max_examples=100, deadline=None)

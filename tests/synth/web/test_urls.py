@@ -22,7 +22,9 @@ def test_key_folds_the_seeds_and_the_missing_variants():
 
 
 def test_clean_url_keeps_the_case_of_path_and_query():
-    assert clean_url(" HTTPS://Math.Example.com/Q/Item?ID=7&utm_medium=x#sol ") == "https://math.example.com/Q/Item?ID=7"
+    assert (
+        clean_url(" HTTPS://Math.Example.com/Q/Item?ID=7&utm_medium=x#sol ") == "https://math.example.com/Q/Item?ID=7"
+    )
     assert domain_of("https://www.Math.example.com:8443/x") == "math.example.com"
 
 
@@ -64,6 +66,8 @@ def test_harvest_never_crashes_and_accounts_for_every_link(links):
     rows, stats = harvest(links, HarvestConfig(skip_top_domains=2, max_per_domain=3))
     assert stats.links == len(links)
     assert stats.invalid + stats.duplicates + stats.seen_before + stats.unique == stats.links
-    assert stats.blocked + stats.top_domain + stats.over_domain_cap + stats.kept == stats.unique == len(
-        {row["key"] for row in rows}
-    ) + stats.top_domain + stats.over_domain_cap
+    assert (
+        stats.blocked + stats.top_domain + stats.over_domain_cap + stats.kept
+        == stats.unique
+        == len({row["key"] for row in rows}) + stats.top_domain + stats.over_domain_cap
+    )
