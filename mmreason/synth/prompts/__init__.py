@@ -13,7 +13,7 @@ to resume a job under another prompt.
 | `mammoth_rewrite_mllm` | MAmmoTH-VL rewrite, other rows (MLLM) | ours |
 | `mammoth_judge` | MAmmoTH-VL model-as-judge filter | ours |
 | `web_qa_extract` | VisualWebInstruct QA extraction (the seed's Markdown QA format) | ours |
-| `web_validity` | VisualWebInstruct validity filter (the seed's `QUESTION_VALID:` ... format, plus `SUBJECT:`) | ours |
+| `web_validity` | VisualWebInstruct validity filter (the seed's `QUESTION_VALID:` format + `SUBJECT:`) | ours |
 | `web_answer` | VisualWebInstruct consistency refinement: one sampled answer | ours |
 | `web_consistency` | VisualWebInstruct consistency refinement: the judge | ours (the paper gives none) |
 | `web_alignment` | VisualWebInstruct alignment with the web page's answer | ours |
