@@ -16,11 +16,15 @@ from mmreason.synth.prompts import PROMPT_DIR, Prompt, available, load_prompt
 
 def test_every_template_loads_with_its_fields() -> None:
     assert available() == {"mammoth_categorize": [1], "mammoth_judge": [1], "mammoth_rewrite_caption": [1],
-                           "mammoth_rewrite_mllm": [1], "mmpr_cot": [1]}  # fmt: skip
+                           "mammoth_rewrite_mllm": [1], "mmpr_cot": [1], "web_alignment": [1], "web_answer": [1],
+                           "web_consistency": [1], "web_qa_extract": [1], "web_validity": [1]}  # fmt: skip
     fields = {name: load_prompt(name).fields for name in available()}
     assert fields == {"mammoth_categorize": ("question", "answer"), "mammoth_judge": ("question", "answer"),
                       "mammoth_rewrite_caption": ("question", "answer"),
-                      "mammoth_rewrite_mllm": ("depth", "question", "answer"), "mmpr_cot": ("question",)}  # fmt: skip
+                      "mammoth_rewrite_mllm": ("depth", "question", "answer"), "mmpr_cot": ("question",),
+                      "web_alignment": ("question", "model_answer", "web_answer"), "web_answer": ("question",),
+                      "web_consistency": ("question", "answers"), "web_qa_extract": ("document",),
+                      "web_validity": ("question", "solution")}  # fmt: skip
     cot = load_prompt("mmpr_cot", 1)
     text = (PROMPT_DIR / "mmpr_cot.v1.txt").read_text(encoding="utf-8")
     assert cot.id == "mmpr_cot@1" and cot.sha256 == hashlib.sha256(text.removesuffix("\n").encode()).hexdigest()
