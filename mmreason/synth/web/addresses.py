@@ -59,7 +59,7 @@ def address_refusal(address: str | IPAddress, allow: tuple[IPNetwork, ...] = ())
     inner = _embedded(ip)
     if any(ip in net or inner in net for net in allow if net.version in (ip.version, inner.version)):
         return None
-    for candidate in {ip, inner}:
+    for candidate in dict.fromkeys((inner, ip)):  # the embedded IPv4 address first: its reason is the telling one
         if candidate in METADATA:
             return f"cloud metadata address {candidate}"
         if candidate.is_loopback:

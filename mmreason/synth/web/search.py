@@ -73,19 +73,20 @@ class SerpAPILens:
         endpoint: the API URL (a stand-in server in tests).
         min_interval: seconds between request starts.
         max_attempts: tries per seed within one run; timeout: seconds per try.
+        backoff: the first retry's wait in seconds (doubling, at most 30 s) when the server names none.
     """
 
     name = "serpapi-lens"
 
     def __init__(self, image_urls: list[str] | list[tuple[str, str]], api_key: str | None = None,
                  endpoint: str = SERPAPI_ENDPOINT, min_interval: float = 1.0, max_attempts: int = 4,
-                 timeout: float = 60.0) -> None:  # fmt: skip
+                 timeout: float = 60.0, backoff: float = 1.0) -> None:  # fmt: skip
         self.api_key = api_key or os.environ.get("SERPAPI_API_KEY")
         if not self.api_key:
             raise ValueError("SerpAPI needs a key: set SERPAPI_API_KEY (or pass api_key)")
         self.image_urls = [(u if isinstance(u, tuple) else (f"seed-{i}", u)) for i, u in enumerate(image_urls)]
         self.endpoint, self.min_interval = endpoint, min_interval
-        self.max_attempts, self.timeout = max_attempts, timeout
+        self.max_attempts, self.timeout, self.backoff = max_attempts, timeout, backoff
         self._next = 0.0
         self._lock: asyncio.Lock | None = None
 
@@ -114,7 +115,7 @@ class SerpAPILens:
         params = {"engine": "google_lens", "url": row["query"], "api_key": self.api_key}
         transient = retry_if_exception(lambda e: isinstance(e, SearchError) and e.retryable)
         retrying = AsyncRetrying(stop=stop_after_attempt(self.max_attempts), reraise=True, retry=transient,
-                                 wait=_retry_after_or(wait_exponential(multiplier=1, max=30)))  # fmt: skip
+                                 wait=_retry_after_or(wait_exponential(multiplier=self.backoff, max=30)))  # fmt: skip
         async for attempt in retrying:
             with attempt:
                 await self._wait_turn()
