@@ -32,7 +32,8 @@ def seed_urls(site) -> list[str]:
     good = [site.url(host, path) for host, path in PAGES]
     hostile = [site.url("math.test", path) for path in HOSTILE]
     junk = ["file:///etc/passwd", "javascript:alert(1)", site.url("spam.test", "/q/x.html"),
-            site.url("math.test", "/q/triangle.html#top"), site.url("MATH.test", "/q/triangle.html?utm_source=x")]  # fmt: skip
+            site.url("math.test", "/q/triangle.html#top"),
+            site.url("MATH.test", "/q/triangle.html?utm_source=x")]  # fmt: skip
     return good + hostile + junk
 
 
@@ -91,7 +92,7 @@ def test_good_pages_become_the_expected_rows(mined, site):
 
 
 def test_every_refusal_and_rejection_is_recorded(mined, site):
-    out, summaries, server = mined
+    out, _, _ = mined
     fetch = {record["reason"] for record in read_failures(out / "pages")}
     assert fetch == {f"fetch: {reason.format(port=site.port)}" for reason, _ in REFUSALS.values()}
     refine = sorted(record["reason"] for record in read_failures(out / "rows"))
