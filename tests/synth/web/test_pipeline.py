@@ -105,9 +105,6 @@ def test_every_refusal_and_rejection_is_recorded(mined, site):
     assert sum("over 8 images per question" in note for note in notes) == 192
     assert any("decompression bomb refused" in note for note in notes)
     assert any("animated GIF dropped" in note for note in notes) and any("under 100 px" in note for note in notes)
-    assert not any(
-        "made-up.invalid" in json.dumps(body) for body in server.requests if "Web page:" not in json.dumps(body)
-    )
     assert site.requests[("math.test", "/private/secret.html")] == 0
     report = (out / "report" / "report.md").read_text()
     assert "| pages | 20 | 9 | 11 |" in report and "| rows | 8 | 6 | 2 |" in report
