@@ -57,14 +57,14 @@ def check_served_geometry(
     Raises:
         ServedGeometryError: the served config's `vision_aspect_ratio` is not vLLM's `anyres_max_9`.
     """
-    from ..model.convert import VLLM_ASPECT_RATIO
-
     source = served_config
     if source is None:
         root = served_root(client, model)
         if root is None or not (Path(root) / "config.json").is_file():
             return None
         source = root
+    from ..model.convert import VLLM_ASPECT_RATIO  # imported only with a config to check (it pulls in torch: ~6 s)
+
     ratio = config_aspect_ratio(source)
     if ratio is None or ratio == VLLM_ASPECT_RATIO:
         return None
