@@ -59,8 +59,8 @@ def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]
     for bom, name in BOMS:
         if body.startswith(bom):
             return body.decode(name, errors="replace"), name
-    for declared in (header_charset(content_type), meta_charset(body[:PRESCAN_BYTES])):
-        if (name := known_codec(declared)) is not None:
+    for declared in (lambda: header_charset(content_type), lambda: meta_charset(body[:PRESCAN_BYTES])):
+        if (name := known_codec(declared())) is not None:
             try:
                 return body.decode(name), name
             except (UnicodeDecodeError, LookupError):

@@ -222,7 +222,8 @@ class SafeFetcher:
             domain = domain_of(current)
             if domain not in self._domains:
                 self._domains[domain] = asyncio.Semaphore(self.policy.per_domain)
-            async with self._all, self._domains[domain], self._session.get(current, allow_redirects=False) as response:
+            # the domain's slot first: a fetch waiting for a busy domain must not hold one of the global slots
+            async with self._domains[domain], self._all, self._session.get(current, allow_redirects=False) as response:
                 result.status = response.status
                 result.content_type = response.headers.get("Content-Type", "")
                 if response.status in REDIRECTS:

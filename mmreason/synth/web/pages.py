@@ -73,10 +73,11 @@ class FetchStage:
             return StageFailure(f"fetch: {result.refusal}", retryable=result.retryable)
         text, encoding = decode_html(result.body, result.content_type)
         tree = build_tree(text, result.final_url, self.limits)
+        nodes = [{"kind": node.kind, "text": node.text, "src": node.src, "alt": node.alt} for node in tree.nodes]
         return [{
             "id": row["id"], "url": row["url"], "final_url": result.final_url, "domain": row.get("domain") or "",
             "seed_ids": list(row.get("seed_ids") or []), "status": result.status or 0, "encoding": encoding,
-            "html_bytes": len(result.body), "nodes": [asdict(node) for node in tree.nodes],
+            "html_bytes": len(result.body), "nodes": nodes,
             "images_seen": tree.images_seen, "truncated": tree.truncated,
         }]  # fmt: skip
 

@@ -26,7 +26,15 @@ from collections import Counter
 from aiohttp import web
 from PIL import Image
 
-HOSTS = ("math.test", "physics.test", "chem.test", "many.test", "spam.test", "big.test")
+HOSTS = (
+    "math.test",
+    "physics.test",
+    "chem.test",
+    "many.test",
+    "spam.test",
+    "big.test",
+    *(f"b{i}.test" for i in range(8)),
+)
 ROBOTS = "User-agent: *\nDisallow: /private/\n"
 
 
@@ -135,12 +143,75 @@ HOSTILE = {
 }
 
 
+WORDS = (
+    "the",
+    "triangle",
+    "angle",
+    "velocity",
+    "equation",
+    "solve",
+    "matrix",
+    "integral",
+    "force",
+    "energy",
+    "probability",
+    "derivative",
+    "x",
+    "y",
+    "=",
+    "+",
+    "2",
+    "3.14",
+    "mass",
+    "sum",
+    "area",
+    "graph",
+    "limit",
+)
+
+
+def realistic_page(seed: int, target_kb: int = 60) -> str:
+    """A page shaped like a real Q&A page (for the benchmarks): head with styles and scripts, header, nav menus,
+    sidebars, cookie banner, nested content divs with paragraphs, lists, tables, inline formatting and entities,
+    about one image per 2 KB, comments, a big inline script, a footer; about `target_kb` KB."""
+    import random
+
+    rng = random.Random(seed)
+
+    def words(n: int) -> str:
+        return " ".join(rng.choice(WORDS) for _ in range(n))
+
+    head = ("<head><meta charset='utf-8'><title>" + words(6) + "</title>"
+            + "".join(f"<link rel='stylesheet' href='/css/{i}.css'>" for i in range(5))
+            + "<style>" + "body{margin:0} .x{color:red} " * 200 + "</style>"
+            + "<script>" + "var a=1;function f(){return a+1;} " * 300 + "</script></head>")  # fmt: skip
+    chrome = ("<header class='site-header'><div class='logo'><img src='/logo.png' alt='logo'></div>"
+              "<nav class='menu'><ul>" + "".join(f"<li><a href='/c/{i}'>{words(2)}</a></li>" for i in range(30))
+              + "</ul></nav></header><div id='cookie-banner' class='cookie'>We use cookies <button>OK</button></div>"
+              "<aside class='sidebar'>" + "".join(f"<p><a href='/r/{i}'>{words(8)}</a></p>" for i in range(20))
+              + "</aside>")  # fmt: skip
+    body, size, k = [], 0, 0
+    while size < target_kb * 1024:
+        k += 1
+        block = (f"<div class='post' id='post-{k}'><div class='content'><h3>Question {k}</h3>"
+                 f"<p>{words(40)} <b>{words(3)}</b> &amp; <i>{words(2)}</i> &lt; {words(5)}</p>"
+                 f"<img src='/img/{seed}/{k}.png' alt='{words(3)}' width='320' height='200'>"
+                 f"<ul>{''.join(f'<li>{words(6)}</li>' for _ in range(4))}</ul>"
+                 f"<table><tr><td>{words(3)}</td><td>{words(3)}</td></tr><tr><td>1</td><td>2</td></tr></table>"
+                 f"<!-- {words(5)} --><p class='answer'>Solution: {words(60)}</p></div></div>")  # fmt: skip
+        body.append(block)
+        size += len(block)
+    footer = "<footer class='footer'>" + words(50) + "</footer><script>" + "track();" * 500 + "</script>"
+    return f"<!DOCTYPE html><html>{head}<body>{chrome}<main>{''.join(body)}</main>{footer}</body></html>"
+
+
 class FixtureSite:
     """The site on 127.0.0.1 (`port`); `latency` delays every page; `in_flight` / `max_in_flight` count
     concurrent requests per host."""
 
     def __init__(self, latency: float = 0.0, pages: dict | None = None) -> None:
         self.latency, self.pages = latency, dict(PAGES if pages is None else pages)
+        self.host_latency: dict[str, float] = {}  # per-host latency of pages (overrides `latency`)
         self.in_flight: Counter = Counter()
         self.max_in_flight: Counter = Counter()
         self.requests: Counter = Counter()
@@ -164,6 +235,11 @@ class FixtureSite:
         self.port = site._server.sockets[0].getsockname()[1]
         self._ready.set()
         self._loop.run_forever()
+
+    def _bench(self, k: int) -> str:
+        if not hasattr(self, "_bench_pages"):
+            self._bench_pages = [realistic_page(seed) for seed in range(16)]
+        return self._bench_pages[k]
 
     def url(self, host: str, path: str) -> str:
         return f"http://{host}:{self.port}{path}"
@@ -191,9 +267,15 @@ class FixtureSite:
         here = f"http://{host}:{self.port}"
         if path == "/robots.txt":
             return web.Response(text=ROBOTS, content_type="text/plain")
-        if (host, path) in self.pages:
+        if path.startswith("/bench/"):
             if self.latency:
                 await asyncio.sleep(self.latency)
+            return web.Response(
+                text=self._bench(int(path.split("/")[-1].split(".")[0]) % 16), content_type="text/html"
+            )
+        if (host, path) in self.pages:
+            if latency := self.host_latency.get(host, self.latency):
+                await asyncio.sleep(latency)
             return web.Response(text=self.pages[(host, path)], content_type="text/html", charset="utf-8")
         if path in self.images:
             kind = {"svg": "image/svg+xml", "gif": "image/gif"}.get(path.rsplit(".", 1)[-1], "image/png")

@@ -105,6 +105,22 @@ def test_per_domain_concurrency_is_bounded(site):
     assert site.max_in_flight["chem.test"] == 3 and site.max_in_flight["big.test"] == 3
 
 
+def test_a_slow_domain_does_not_hold_the_other_domains_back(site):
+    # found by benchmarks/bench_web.py: a fetch took a global slot, then waited for its domain's slot
+    slow = {("chem.test", f"/hold/{i}.html"): "<p>slow</p>" for i in range(12)}
+    fast = {("big.test", f"/hold/{i}.html"): "<p>fast</p>" for i in range(4)}
+    site.pages.update(slow | fast)
+    site.host_latency["chem.test"] = 0.2
+    try:
+        policy = FetchPolicy(allow_networks=["127.0.0.1"], resolve=site.resolve, per_domain=2, concurrency=4)
+        results = fetch_all(policy, [site.url(host, path) for host, path in [*slow, *fast]])
+    finally:
+        site.host_latency.clear()
+    assert all(result.ok for result in results)
+    assert max(r.seconds for r in results[:12]) >= 1.0  # 12 pages, 2 at a time, 0.2 s each
+    assert max(r.seconds for r in results[12:]) < 0.5  # not queued behind the slow domain
+
+
 def test_robots_txt_switched_off_is_not_consulted(site, policy):
     (result,) = fetch_all(replace(policy, robots=False), [site.url("math.test", "/private/secret.html")])
     assert result.ok
