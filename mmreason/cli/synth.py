@@ -163,7 +163,11 @@ def read_input(files: list[Path], limit: int | None = None) -> Any:
     import datasets
 
     if files[0].suffix == ".parquet":
-        rows = datasets.Dataset.from_parquet([str(f) for f in files])
+        import pyarrow.parquet as pq
+
+        # a job folder's empty shards (a commit whose rows all failed): datasets cannot read them
+        files = [f for f in files if pq.ParquetFile(f).metadata.num_rows > 0]
+        rows = datasets.Dataset.from_parquet([str(f) for f in files]) if files else datasets.Dataset.from_list([])
     else:
         rows = datasets.Dataset.from_json([str(f) for f in files])
     return rows.select(range(min(limit, len(rows)))) if limit is not None else rows

@@ -102,9 +102,12 @@ class HarvestStage:
 
 
 def read_rows(files: list[Path]) -> Any:
-    """A job's frozen shards as a `datasets.Dataset` (empty list: no rows)."""
+    """A job's frozen shards as a `datasets.Dataset` (`[]` when they hold no rows). Empty shards (a commit whose
+    rows all failed) are left out: `datasets` cannot read a Parquet file without a row group."""
     import datasets
+    import pyarrow.parquet as pq
 
+    files = [path for path in files if pq.ParquetFile(path).metadata.num_rows > 0]
     if not files:
         return []
     return datasets.Dataset.from_parquet([str(path) for path in files])
