@@ -77,7 +77,7 @@ def test_mmpr_pairs_job_resumes_and_reports(tmp_path: Path, capsys) -> None:
     ("args", "message"),
     [
         (["mmpr-pair"], "mmreason synth: error: unknown pipeline 'mmpr-pair' (did you mean mmpr-pairs?); choose from "
-                        "mammoth-rewrite, mmpr-pairs, dropout-ntp, puma-pairs, report"),
+                        "mammoth-rewrite, mmpr-pairs, dropout-ntp, puma-pairs, web, report"),
         (["mmpr-pairs", "--out", "job", "--model", "m"], "mmreason synth mmpr-pairs: error: --input is required"),
         (["dropout-ntp", "--input", "missing.parquet", "--out", "j", "--model", "m", "--base_url", "http://x/v1"],
          "mmreason synth dropout-ntp: error: --input missing.parquet: no such file or folder"),

@@ -13,9 +13,9 @@ from PIL import Image
 
 from mmreason.data.validate import RowValidator
 from mmreason.generation import OpenAIBackend
-from mmreason.synth.runner import read_failures
+from mmreason.synth.runner import job_data_files, read_failures
 from mmreason.synth.web.fetch import FetchPolicy
-from mmreason.synth.web.pipeline import MiningConfig, mine
+from mmreason.synth.web.pipeline import MiningConfig, mine, read_rows
 from mmreason.synth.web.refine import ANSWER_SUFFIX
 from mmreason.synth.web.search import URLList
 from mmreason.synth.web.urls import HarvestConfig, url_id, url_key
@@ -37,17 +37,22 @@ def seed_urls(site) -> list[str]:
     return good + hostile + junk
 
 
-@pytest.fixture(scope="module")
-def mined(site, tmp_path_factory):
-    root = tmp_path_factory.mktemp("mine")
+def mining_config(root, site, server, **overrides) -> MiningConfig:
     (root / "urls.txt").write_text("\n".join(seed_urls(site)))
-    server = ScriptedServer(reply)
     backend = OpenAIBackend(server.url, "served", system_prompt=None, concurrency=8, timeout=10)
-    config = MiningConfig(
+    return MiningConfig(
         search=URLList(root / "urls.txt"), extract_backend=backend, retry_rounds=1,
         harvest=HarvestConfig(blocklist=frozenset({"spam.test"}), skip_top_domains=0),
         policy=FetchPolicy(allow_networks=["127.0.0.1"], resolve=site.resolve, timeout=1.5, max_bytes=1 << 20),
+        **overrides,
     )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def mined(site, tmp_path_factory):
+    root = tmp_path_factory.mktemp("mine")
+    server = ScriptedServer(reply)
+    config = mining_config(root, site, server)
     secret = site.requests[("math.test", "/private/secret.html")]  # other tests may have asked for it
     summaries = mine(root / "out", config)
     assert site.requests[("math.test", "/private/secret.html")] == secret  # robots.txt: never asked for
@@ -130,3 +135,11 @@ def test_a_rerun_is_a_no_op(mined, site):
     config = MiningConfig(search=None, extract_backend=None, policy=FetchPolicy(resolve=site.resolve))
     summaries = mine(out, config)  # every stage is frozen: nothing is fetched or asked again
     assert summaries == dict.fromkeys(("search", "urls", "pages", "qa", "rows")) and len(server.requests) == before
+
+
+def test_two_workers_give_the_single_process_rows(mined, site, tmp_path):
+    out, _, server = mined
+    mine(tmp_path / "out", mining_config(tmp_path, site, server, workers=2))  # datatrove's local executor
+    sharded = read_rows(job_data_files(tmp_path / "out" / "rows"))  # one folder per rank; empty shards skipped
+    single = datasets.load_dataset(str(out / "rows" / "data"), split="train")
+    assert sorted(sharded.to_list(), key=lambda row: row["id"]) == sorted(single.to_list(), key=lambda row: row["id"])
