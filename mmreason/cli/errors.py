@@ -196,6 +196,20 @@ def describe(error: BaseException) -> str:
     return text if isinstance(error, (CLIError, OSError, ValueError)) else f"{type(error).__name__}: {text}"
 
 
+def subcommand(prog: str, argv: list[str], help_text: str, choices: list[str], kind: str) -> tuple[str, list[str]]:
+    """`(name, rest)` of `prog NAME ...`: no argument or `--help` prints `help_text` and exits (2 / 0); a name not
+    in `choices` exits 2 with one line naming the closest choice."""
+    if not argv or argv[0] in ("-h", "--help"):
+        print(help_text)
+        raise SystemExit(0 if argv else 2)
+    if argv[0] not in choices:
+        suggestion = closest(argv[0], choices)
+        hint = f" (did you mean {suggestion}?)" if suggestion else ""
+        print(f"{prog}: error: unknown {kind} {argv[0]!r}{hint}; choose from {', '.join(choices)}", file=sys.stderr)
+        raise SystemExit(2)
+    return argv[0], argv[1:]
+
+
 def run_command(prog: str, func: Callable[[list[str]], Any], argv: list[str] | None) -> Any:
     """Run `func(argv)` as `prog`: mistakes become one line on stderr (traceback only with `--debug`)."""
     argv = list(sys.argv[1:] if argv is None else argv)

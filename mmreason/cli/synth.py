@@ -20,7 +20,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from .errors import CLIError, check_source, closest, configure_logging, run_command, strict_parse, trl_parser
+from .errors import CLIError, check_source, configure_logging, run_command, strict_parse, subcommand, trl_parser
 
 logger = logging.getLogger("mmreason.synth")
 
@@ -80,10 +80,7 @@ class SynthArguments:
 def main(argv: list[str] | None = None) -> None:
     """Entry point of `mmreason synth`."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] in ("-h", "--help"):
-        print(HELP)
-        raise SystemExit(0 if argv else 2)
-    name, rest = argv[0], argv[1:]
+    name, rest = subcommand("mmreason synth", argv, HELP, [*PIPELINES, "web", "report"], "pipeline")
     if name == "report":
         run_command("mmreason synth report", _report_main, rest)
         return
@@ -92,12 +89,6 @@ def main(argv: list[str] | None = None) -> None:
 
         web_main(rest)
         return
-    if name not in PIPELINES:
-        suggestion = closest(name, [*PIPELINES, "web", "report"])
-        hint = f" (did you mean {suggestion}?)" if suggestion else ""
-        choices = ", ".join([*PIPELINES, "web", "report"])
-        print(f"mmreason synth: error: unknown pipeline {name!r}{hint}; choose from {choices}", file=sys.stderr)
-        raise SystemExit(2)
     run_command(f"mmreason synth {name}", lambda a: _main(name, a), rest)
 
 

@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import CLIError, closest, configure_logging, run_command, strict_parse, trl_parser
+from .errors import CLIError, configure_logging, run_command, strict_parse, subcommand, trl_parser
 
 logger = logging.getLogger("mmreason.synth.web")
 STAGES = {"search": "search", "harvest": "urls", "fetch": "pages", "extract": "qa", "refine": "rows", "run": "rows"}
@@ -85,19 +84,10 @@ class WebArguments:
 
 def main(argv: list[str]) -> None:
     """Entry point of `mmreason synth web`."""
-    if not argv or argv[0] in ("-h", "--help"):
-        print(HELP)
-        raise SystemExit(0 if argv else 2)
-    name, rest = argv[0], argv[1:]
+    name, rest = subcommand("mmreason synth web", argv, HELP, [*STAGES, "report"], "stage")
     if name == "report":
         run_command("mmreason synth web report", _report, rest)
         return
-    if name not in STAGES:
-        suggestion = closest(name, [*STAGES, "report"])
-        hint = f" (did you mean {suggestion}?)" if suggestion else ""
-        print(f"mmreason synth web: error: unknown stage {name!r}{hint}; choose from {', '.join(STAGES)}, report",
-              file=sys.stderr)  # fmt: skip
-        raise SystemExit(2)
     run_command(f"mmreason synth web {name}", lambda a: _run(name, a), rest)
 
 
