@@ -72,7 +72,8 @@ def check_served_geometry(
         f"the server's model {model!r} ({source}) has vision_aspect_ratio={ratio!r}, but vLLM's LLaVA-OneVision "
         f"ignores it and always applies {VLLM_ASPECT_RATIO!r}: large images get other image-token counts and other "
         "answers than the model itself. Evaluate it in-process (no --base_url), or pass --allow_geometry_mismatch "
-        "(lmms-eval: allow_geometry_mismatch=true) to evaluate the served geometry anyway (recorded in the results)"
+        "(lmms-eval: allow_geometry_mismatch=true) to evaluate the served geometry anyway (recorded in the results) "
+        "— e.g. a server running mmreason's vLLM plugin (integrations/vllm), which serves the model's own geometry"
     )
     if not allow_mismatch:
         raise ServedGeometryError(message)

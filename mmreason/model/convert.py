@@ -175,8 +175,9 @@ def warn_vllm_geometry(config: MMReasonConfig) -> str | None:
     message = (
         f"this model uses vision_aspect_ratio={ratio!r}; vLLM's LLaVA-OneVision ignores it and always applies "
         f"{VLLM_ASPECT_RATIO!r}, so `vllm serve` on this export gives large images other image-token counts (and "
-        "other answers) than transformers or mmreason. Serve it with transformers, or evaluate it in-process. vLLM "
-        "also rounds the unpad crop as transformers does, not as LLaVA-NeXT (a few small sizes, e.g. 47x423)."
+        "other answers) than transformers or mmreason; vLLM also rounds the unpad crop, LLaVA-NeXT truncates (e.g. "
+        "47x423). Install mmreason's vLLM plugin in vLLM's environment (`pip install -e integrations/vllm`, see "
+        "integrations/vllm/README.md: it serves the export with the model's geometry), or evaluate in-process."
     )
     warnings.warn(message, UserWarning, stacklevel=2)
     return message

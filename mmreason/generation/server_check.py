@@ -1,0 +1,94 @@
+"""Is a served model the model that was trained? [`check_server`] sends images of several sizes to an
+OpenAI-compatible server and compares its prompt token counts and greedy token ids with the checkpoint run
+in-process by mmreason (`mmreason check-server URL MODEL --checkpoint PATH`).
+
+The sizes cover what vLLM's stock LLaVA-OneVision gets wrong for MAmmoTH-VL-style checkpoints: images large enough
+to be downscaled under `anyres_max_N` (vLLM applies N=9 whatever the config says) and extreme aspect ratios where
+LLaVA-NeXT's truncating unpad keeps fewer columns than the rounding one. Token ids come from vLLM's
+`return_token_ids` extension; a server without it is compared on the decoded text.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from dataclasses import dataclass, field
+from typing import Any
+
+SIZES = ((200, 160), (640, 480), (1153, 944), (47, 423), (1920, 300))
+"""(width, height) of the check's images: two small, one above the anyres_max_4 downscale threshold, two extreme."""
+QUESTION = "What is in the image?"
+
+
+@dataclass
+class ImageCheck:
+    """One image's comparison: what mmreason computes in-process and what the server answered."""
+
+    width: int
+    height: int
+    expected_prompt_tokens: int
+    served_prompt_tokens: int | None
+    expected_ids: list[int]
+    served_ids: list[int] | None
+    expected_text: str = ""
+    served_text: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Same prompt token count and the same greedy ids (or text, when the server returns no ids)."""
+        same_output = self.served_ids == self.expected_ids if self.served_ids is not None else (
+            self.served_text == self.expected_text)  # fmt: skip
+        return self.served_prompt_tokens == self.expected_prompt_tokens and same_output
+
+
+def _data_uri(image: Any) -> str:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def check_server(base_url: str, served_model: str, checkpoint: str | tuple[Any, Any], *,
+                 sizes: tuple[tuple[int, int], ...] = SIZES, max_new_tokens: int = 12, api_key: str = "EMPTY",
+                 timeout: float = 600.0) -> list[ImageCheck]:  # fmt: skip
+    """Compare a served model with `checkpoint` (a path mmreason opens, or `(model, processor)`) on one image per
+    size (greedy, `max_new_tokens` new tokens, the chat template's default system turn on both sides)."""
+    import torch
+    from openai import OpenAI
+
+    from ..model import MMReasonForConditionalGeneration, MMReasonProcessor
+    from ..testing import make_image
+
+    if isinstance(checkpoint, tuple):
+        model, processor = checkpoint
+    else:
+        model = MMReasonForConditionalGeneration.from_pretrained(checkpoint).eval()
+        processor = MMReasonProcessor.from_pretrained(checkpoint)
+    client = OpenAI(base_url=base_url, api_key=api_key, timeout=timeout, max_retries=2)
+    checks = []
+    for width, height in sizes:
+        image = make_image(width, height, seed=width + height)
+        messages = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": QUESTION}]}]
+        text = processor.apply_chat_template(messages, add_generation_prompt=True)
+        inputs = processor(images=[image], text=text, return_tensors="pt")
+        with torch.no_grad():
+            output = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False)
+        expected = output[0, inputs["input_ids"].shape[1] :].tolist()
+        reply = client.chat.completions.create(
+            model=served_model, max_tokens=max_new_tokens, temperature=0, extra_body={"return_token_ids": True},
+            messages=[{"role": "user", "content": [{"type": "image_url", "image_url": {"url": _data_uri(image)}},
+                                                   {"type": "text", "text": QUESTION}]}],
+        )  # fmt: skip
+        choice = reply.choices[0]
+        served_ids = (choice.model_extra or {}).get("token_ids")
+        check = ImageCheck(width, height, int(inputs["input_ids"].shape[1]),
+                           reply.usage.prompt_tokens if reply.usage else None, expected, served_ids,
+                           processor.tokenizer.decode(expected, skip_special_tokens=True),
+                           choice.message.content or "")  # fmt: skip
+        if served_ids is None:
+            check.notes.append("the server returned no token ids (not vLLM?): compared on text")
+        checks.append(check)
+    return checks
+
+
+__all__ = ["QUESTION", "SIZES", "ImageCheck", "check_server"]
