@@ -25,6 +25,7 @@ COMMANDS = {
     "mpo": ("mmreason.cli.mpo", "InternVL's MPO / RPO preference training with TRL's DPOTrainer on preference rows."),
     "grpo": ("mmreason.cli.grpo", "GRPO with verifiable rewards (judge-free scorers) on prompt rows."),
     "synth": ("mmreason.cli.synth", "Synthesis pipelines (MAmmoTH-VL rewrite, MMPR pairs, DropoutNTP), resumable."),
+    "serve": ("mmreason.cli.serve", "Serve a checkpoint with vLLM (its own env, mmreason's plugin); print the URL."),
     "check-server": ("mmreason.cli.check_server", "Compare a served model (vLLM) with the checkpoint in-process."),
     "card": ("mmreason.cli.card", "Write a checkpoint's model card (recipe, hyperparameters, eval results); push it."),
 }
