@@ -21,11 +21,11 @@ from pathlib import Path
 from .errors import (
     CLIError,
     check_source,
-    closest,
     configure_logging,
     positional,
     run_command,
     strict_parse,
+    subcommand,
     trl_parser,
 )
 
@@ -253,15 +253,7 @@ HELP = "\n".join(
 def main(argv: list[str] | None = None) -> None:
     """`mmreason data {prepare,validate,export-llava} POSITIONAL [--key value ...]`."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] in ("-h", "--help"):
-        print(HELP)
-        raise SystemExit(0 if argv else 2)
-    if argv[0] not in SUBCOMMANDS:
-        suggestion = closest(argv[0], SUBCOMMANDS)
-        hint = f" (did you mean {suggestion}?)" if suggestion else ""
-        print(f"mmreason data: error: unknown subcommand {argv[0]!r}{hint}; choose from {', '.join(SUBCOMMANDS)}",
-              file=sys.stderr)  # fmt: skip
-        raise SystemExit(2)
+    subcommand("mmreason data", argv, HELP, list(SUBCOMMANDS), "subcommand")
     run, positional = SUBCOMMANDS[argv[0]]
     rest = argv[1:]
     if rest and not rest[0].startswith("-"):

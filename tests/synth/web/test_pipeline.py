@@ -137,9 +137,11 @@ def test_a_rerun_is_a_no_op(mined, site):
     assert summaries == dict.fromkeys(("search", "urls", "pages", "qa", "rows")) and len(server.requests) == before
 
 
-def test_two_workers_give_the_single_process_rows(mined, site, tmp_path):
+def test_two_workers_give_the_single_process_pages(mined, site, tmp_path):
     out, _, server = mined
-    mine(tmp_path / "out", mining_config(tmp_path, site, server, workers=2))  # datatrove's local executor
-    sharded = read_rows(job_data_files(tmp_path / "out" / "rows"))  # one folder per rank; empty shards skipped
-    single = datasets.load_dataset(str(out / "rows" / "data"), split="train")
+    # search, harvest and fetch on datatrove's local executor, two ranks each (the model stages run on the same engine)
+    mine(tmp_path / "out", mining_config(tmp_path, site, server, workers=2, until="pages"))
+    sharded = read_rows(job_data_files(tmp_path / "out" / "pages"))  # one folder per rank; empty shards skipped
+    single = datasets.load_dataset(str(out / "pages" / "data"), split="train")
+    assert len(single) == 9
     assert sorted(sharded.to_list(), key=lambda row: row["id"]) == sorted(single.to_list(), key=lambda row: row["id"])
