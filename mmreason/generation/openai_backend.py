@@ -12,7 +12,7 @@ from ..model.chat_templates import QWEN_EVAL_SYSTEM
 from .errors import GenerationError, UnsupportedRequest
 from .openai_messages import to_openai_messages
 from .sampling import Sampling, per_request, request_seed, truncate_at_stop
-from .served_geometry import check_served_geometry
+from .served_geometry import check_served_geometry, served_geometry
 
 
 class OpenAIBackend:
@@ -39,6 +39,8 @@ class OpenAIBackend:
             when it is a local folder). An mmreason/llava_onevision config whose `vision_aspect_ratio` is not vLLM's
             `anyres_max_9` is refused ([`ServedGeometryError`]) ...
         allow_geometry_mismatch: ... unless this is set; the mismatch is then in `settings()` (`geometry_mismatch`).
+            The served `vision_aspect_ratio`, when the config can be read, is in `settings()` (`served_geometry`),
+            so eval results record it.
         sampling: the decoding of requests that bring none (default: greedy, `temperature=0`).
         http: the async client's HTTP stack: `"httpx"` (the `openai` default) or `"aiohttp"`
             (`openai.DefaultAioHttpClient`, `pip install "openai[aiohttp]"`; less client CPU per request at high
@@ -79,7 +81,9 @@ class OpenAIBackend:
         self.system_prompt, self.http = system_prompt, http
         self.sampling = sampling or Sampling()
         client = OpenAI(base_url=base_url, api_key=api_key, max_retries=max_retries, timeout=timeout)
-        self.geometry_mismatch = check_served_geometry(client, model, served_config, allow_geometry_mismatch)
+        self.served_geometry = served_geometry(client, model, served_config)
+        self.geometry_mismatch = check_served_geometry(client, model, served_config, allow_geometry_mismatch,
+                                                       geometry=self.served_geometry)  # fmt: skip
 
     @property
     def client(self) -> Any:
@@ -108,6 +112,8 @@ class OpenAIBackend:
             "backend": "openai", "served_model": self.model, "system_prompt": self.system_prompt,
             **default.settings(), "do_sample": default.sampled, "temperature": default.effective_temperature,
         }  # fmt: skip
+        if self.served_geometry:  # the served model's vision_aspect_ratio, when its config can be read
+            settings["served_geometry"] = self.served_geometry["vision_aspect_ratio"]
         if self.geometry_mismatch:
             settings["geometry_mismatch"] = self.geometry_mismatch
         return settings

@@ -48,24 +48,36 @@ def config_aspect_ratio(path: str | Path) -> str | None:
     return config.vision_aspect_ratio
 
 
-def check_served_geometry(
-    client: Any, model: str, served_config: str | None = None, allow_mismatch: bool = False
-) -> str | None:
-    """Refuse a vLLM server whose geometry differs from its model's; returns the mismatch message when
-    `allow_mismatch` lets it through (to record), else `None` (same geometry, or nothing to tell).
-
-    Raises:
-        ServedGeometryError: the served config's `vision_aspect_ratio` is not vLLM's `anyres_max_9`.
-    """
+def served_geometry(client: Any, model: str, served_config: str | None = None) -> dict[str, str] | None:
+    """`{"vision_aspect_ratio": ..., "config": ...}` of the served model when its config can be read (the
+    `served_config` named, or the local `root` vLLM lists), else `None`."""
     source = served_config
     if source is None:
         root = served_root(client, model)
         if root is None or not (Path(root) / "config.json").is_file():
             return None
         source = root
+    ratio = config_aspect_ratio(source)
+    return None if ratio is None else {"vision_aspect_ratio": ratio, "config": str(source)}
+
+
+def check_served_geometry(
+    client: Any, model: str, served_config: str | None = None, allow_mismatch: bool = False,
+    geometry: dict[str, str] | None = None,
+) -> str | None:  # fmt: skip
+    """Refuse a vLLM server whose geometry differs from its model's; returns the mismatch message when
+    `allow_mismatch` lets it through (to record), else `None` (same geometry, or nothing to tell). `geometry`: what
+    [`served_geometry`] found, when the caller has it already.
+
+    Raises:
+        ServedGeometryError: the served config's `vision_aspect_ratio` is not vLLM's `anyres_max_9`.
+    """
+    geometry = geometry if geometry is not None else served_geometry(client, model, served_config)
+    if geometry is None:
+        return None
     from ..model.convert import VLLM_ASPECT_RATIO  # imported only with a config to check (it pulls in torch: ~6 s)
 
-    ratio = config_aspect_ratio(source)
+    ratio, source = geometry["vision_aspect_ratio"], geometry["config"]
     if ratio is None or ratio == VLLM_ASPECT_RATIO:
         return None
     message = (
@@ -81,4 +93,4 @@ def check_served_geometry(
     return message
 
 
-__all__ = ["GEOMETRY_MODEL_TYPES", "check_served_geometry", "config_aspect_ratio", "served_root"]
+__all__ = ["GEOMETRY_MODEL_TYPES", "check_served_geometry", "config_aspect_ratio", "served_geometry", "served_root"]

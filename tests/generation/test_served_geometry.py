@@ -46,14 +46,17 @@ def test_override_records_the_mismatch(served, tmp_path):
     server = served(_export(tmp_path / "export4", "anyres_max_4"))
     backend = OpenAIBackend(server.url, "served", max_retries=0, timeout=10, allow_geometry_mismatch=True)
     assert "anyres_max_4" in backend.settings()["geometry_mismatch"]
+    assert backend.settings()["served_geometry"] == "anyres_max_4"
     assert backend.generate([[{"role": "user", "content": "hi"}]]) == ["Answer: 42"]
 
 
 def test_matching_or_unknown_geometry_passes(served, tmp_path):
     matching = served(_export(tmp_path / "export9", "anyres_max_9"))
-    assert "geometry_mismatch" not in OpenAIBackend(matching.url, "served", max_retries=0).settings()
+    settings = OpenAIBackend(matching.url, "served", max_retries=0).settings()
+    assert "geometry_mismatch" not in settings and settings["served_geometry"] == "anyres_max_9"  # recorded
     remote = served("/not/on/this/machine")  # a path on the server's machine: nothing to tell
-    assert OpenAIBackend(remote.url, "served", max_retries=0).geometry_mismatch is None
+    unknown = OpenAIBackend(remote.url, "served", max_retries=0)
+    assert unknown.geometry_mismatch is None and "served_geometry" not in unknown.settings()
     other = served(_export(tmp_path / "sglang", "anyres_max_4"), owned_by="sglang")  # not vLLM
     assert OpenAIBackend(other.url, "served", max_retries=0).geometry_mismatch is None
 
