@@ -144,6 +144,8 @@ def write_mining_report(out: str | Path) -> Path:
                   f"{', '.join(harvest['skipped_domains'][:10]) or 'none'}.", ""]  # fmt: skip
     lines.append("## Refusals and rejections")
     lines.append("")
+    if stats.get("truncated_pages"):
+        lines += [f"Pages cut by the tree's limits (images, text, elements, nesting): {stats['truncated_pages']}.", ""]
     for stage, reasons in stats["failures"].items():
         lines += _table(f"{stage}", reasons, ("reason", "rows"))
     if images := stats.get("images"):

@@ -115,6 +115,7 @@ def test_every_refusal_and_rejection_is_recorded(mined, site):
     report = (out / "report" / "report.md").read_text()
     assert "| pages | 20 | 9 | 11 |" in report and "| rows | 8 | 6 | 2 |" in report
     assert "| math | 5 |" in report and "| physics | 1 |" in report
+    assert "Pages cut by the tree's limits (images, text, elements, nesting): 1." in report  # the 10,000-image page
 
 
 def test_rows_are_ready_for_sft(mined):
