@@ -6,6 +6,16 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
+def send_json(handler: BaseHTTPRequestHandler, payload: object, status: int = 200) -> None:
+    """Answer a request with `payload` as JSON."""
+    data = json.dumps(payload).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
 class StandInServer:
     def __init__(self, failures: int, models: list[dict] | None = None):
         self.requests, self.failures, self.models = [], failures, models
@@ -20,15 +30,10 @@ class StandInServer:
                     self.send_response(404)
                     self.end_headers()
                     return
-                data = json.dumps({"object": "list", "data": [
+                send_json(self, {"object": "list", "data": [
                     {"object": "model", "created": 0, "owned_by": "vllm", "max_model_len": 4096, **m}
                     for m in outer.models
-                ]}).encode()  # fmt: skip
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                ]})  # fmt: skip
 
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
@@ -42,12 +47,7 @@ class StandInServer:
                 reply = {"id": "x", "object": "chat.completion", "created": 0, "model": body["model"],
                          "choices": [{"index": 0, "finish_reason": "stop",
                                       "message": {"role": "assistant", "content": "Answer: 42"}}]}  # fmt: skip
-                data = json.dumps(reply).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                send_json(self, reply)
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()

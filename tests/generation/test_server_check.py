@@ -18,6 +18,8 @@ from mmreason.cli.check_server import main as check_server_main
 from mmreason.generation.server_check import QUESTION, check_server
 from mmreason.testing import build_tiny
 
+from .stand_in import send_json
+
 SIZES = ((200, 160), (640, 480), (47, 423))
 
 
@@ -50,12 +52,7 @@ class Served:
                 reply = {"id": "x", "object": "chat.completion", "created": 0, "model": body["model"],
                          "choices": [choice], "usage": {"prompt_tokens": inputs["input_ids"].shape[1] + extra,
                                                         "completion_tokens": len(new), "total_tokens": 0}}  # fmt: skip
-                data = json.dumps(reply).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                send_json(self, reply)
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
