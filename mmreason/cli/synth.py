@@ -154,11 +154,9 @@ def read_input(files: list[Path], limit: int | None = None) -> Any:
     import datasets
 
     if files[0].suffix == ".parquet":
-        import pyarrow.parquet as pq
+        from ..synth.runner import read_parquet_rows
 
-        # a job folder's empty shards (a commit whose rows all failed): datasets cannot read them
-        files = [f for f in files if pq.ParquetFile(f).metadata.num_rows > 0]
-        rows = datasets.Dataset.from_parquet([str(f) for f in files]) if files else datasets.Dataset.from_list([])
+        rows = read_parquet_rows(files)
     else:
         rows = datasets.Dataset.from_json([str(f) for f in files])
     return rows.select(range(min(limit, len(rows)))) if limit is not None else rows

@@ -108,10 +108,10 @@ def _search_backend(args: WebArguments) -> Any:
     kind = args.search or ("serpapi-saved" if seeds.is_dir() else "urls")
     if kind == "serpapi-saved":
         return SavedSerpAPI(seeds)
-    lines = [line.strip() for line in seeds.read_text(errors="replace").splitlines()]
     if kind == "urls":
         return URLList(seeds)
     if kind == "serpapi":
+        lines = [line.strip() for line in seeds.read_text(errors="replace").splitlines()]
         try:
             return SerpAPILens([u for u in lines if u and not u.startswith("#")], endpoint=args.serpapi_endpoint,
                                min_interval=args.serpapi_interval)  # fmt: skip

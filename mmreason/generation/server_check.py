@@ -48,16 +48,34 @@ def _data_uri(image: Any) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
+def in_process_answer(model: Any, processor: Any, image: Any, max_new_tokens: int) -> tuple[int, list[int], str]:
+    """`(prompt tokens, greedy new ids, their text)` of the check's question about `image`, run in-process."""
+    import torch
+
+    messages = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": QUESTION}]}]
+    text = processor.apply_chat_template(messages, add_generation_prompt=True)
+    inputs = processor(images=[image], text=text, return_tensors="pt")
+    with torch.no_grad():
+        output = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False)
+    ids = output[0, inputs["input_ids"].shape[1] :].tolist()
+    return int(inputs["input_ids"].shape[1]), ids, processor.tokenizer.decode(ids, skip_special_tokens=True)
+
+
+def check_image(width: int, height: int) -> Any:
+    """The check's image of a size (the same pixels in every run)."""
+    from ..testing import make_image
+
+    return make_image(width, height, seed=width + height)
+
+
 def check_server(base_url: str, served_model: str, checkpoint: str | tuple[Any, Any], *,
                  sizes: tuple[tuple[int, int], ...] = SIZES, max_new_tokens: int = 12, api_key: str = "EMPTY",
                  timeout: float = 600.0) -> list[ImageCheck]:  # fmt: skip
     """Compare a served model with `checkpoint` (a path mmreason opens, or `(model, processor)`) on one image per
     size (greedy, `max_new_tokens` new tokens, the chat template's default system turn on both sides)."""
-    import torch
     from openai import OpenAI
 
     from ..model import MMReasonForConditionalGeneration, MMReasonProcessor
-    from ..testing import make_image
 
     if isinstance(checkpoint, tuple):
         model, processor = checkpoint
@@ -67,13 +85,8 @@ def check_server(base_url: str, served_model: str, checkpoint: str | tuple[Any, 
     client = OpenAI(base_url=base_url, api_key=api_key, timeout=timeout, max_retries=2)
     checks = []
     for width, height in sizes:
-        image = make_image(width, height, seed=width + height)
-        messages = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": QUESTION}]}]
-        text = processor.apply_chat_template(messages, add_generation_prompt=True)
-        inputs = processor(images=[image], text=text, return_tensors="pt")
-        with torch.no_grad():
-            output = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False)
-        expected = output[0, inputs["input_ids"].shape[1] :].tolist()
+        image = check_image(width, height)
+        prompt_tokens, expected, expected_text = in_process_answer(model, processor, image, max_new_tokens)
         reply = client.chat.completions.create(
             model=served_model, max_tokens=max_new_tokens, temperature=0, extra_body={"return_token_ids": True},
             messages=[{"role": "user", "content": [{"type": "image_url", "image_url": {"url": _data_uri(image)}},
@@ -81,14 +94,12 @@ def check_server(base_url: str, served_model: str, checkpoint: str | tuple[Any, 
         )  # fmt: skip
         choice = reply.choices[0]
         served_ids = (choice.model_extra or {}).get("token_ids")
-        check = ImageCheck(width, height, int(inputs["input_ids"].shape[1]),
-                           reply.usage.prompt_tokens if reply.usage else None, expected, served_ids,
-                           processor.tokenizer.decode(expected, skip_special_tokens=True),
-                           choice.message.content or "")  # fmt: skip
+        check = ImageCheck(width, height, prompt_tokens, reply.usage.prompt_tokens if reply.usage else None,
+                           expected, served_ids, expected_text, choice.message.content or "")  # fmt: skip
         if served_ids is None:
             check.notes.append("the server returned no token ids (not vLLM?): compared on text")
         checks.append(check)
     return checks
 
 
-__all__ = ["QUESTION", "SIZES", "ImageCheck", "check_server"]
+__all__ = ["QUESTION", "SIZES", "ImageCheck", "check_image", "check_server", "in_process_answer"]

@@ -155,6 +155,16 @@ def job_data_files(out_dir: str | Path) -> list[Path]:
     return sorted(out.glob(f"{DATA_DIR}/train-*.parquet")) + sorted(out.glob(f"rank-*/{DATA_DIR}/train-*.parquet"))
 
 
+def read_parquet_rows(files: list[Path]) -> Any:
+    """Parquet shards (a job's, or any) as one `datasets.Dataset`, empty shards left out — a commit whose rows all
+    failed writes one, and `datasets` cannot read a Parquet file without a row group."""
+    import datasets
+    import pyarrow.parquet as pq
+
+    files = [path for path in files if pq.ParquetFile(path).metadata.num_rows > 0]
+    return datasets.Dataset.from_parquet([str(path) for path in files]) if files else datasets.Dataset.from_list([])
+
+
 def read_failures(out_dir: str | Path) -> list[dict[str, Any]]:
     """Every recorded failed attempt of a job (one process or sharded): `index`, `id`, `reason`, `retryable`,
     `run` (and `rank` for a sharded job). Lines past a state's recorded length (a killed run's) are left out."""
@@ -390,4 +400,6 @@ class _Job:
         return summary
 
 
-__all__ = ["JobMismatchError", "StageFactory", "job_data_files", "read_failures", "run_job", "run_shard"]
+__all__ = [
+    "JobMismatchError", "StageFactory", "job_data_files", "read_failures", "read_parquet_rows", "run_job", "run_shard",
+]  # fmt: skip

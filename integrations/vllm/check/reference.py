@@ -11,13 +11,10 @@ import argparse
 import json
 from pathlib import Path
 
-import torch
-
+from mmreason.generation.server_check import QUESTION, SIZES, check_image, in_process_answer
 from mmreason.model.convert import convert_checkpoint
-from mmreason.testing import build_tiny, make_image
+from mmreason.testing import build_tiny
 
-SIZES = [(200, 160), (640, 480), (1153, 944), (47, 423), (1920, 300)]  # (width, height); three are downscaled
-QUESTION = "What is in the image?"
 MAX_NEW_TOKENS = 12
 
 
@@ -33,22 +30,19 @@ def main() -> None:
     processor.save_pretrained(out / "mmreason")
     convert_checkpoint(out / "mmreason", out / "llava_onevision", to="llava_onevision")
     cases = []
-    for width, height in SIZES:
-        image = make_image(width, height, seed=width + height)
+    for width, height in SIZES:  # the sizes and images of `mmreason check-server`
+        image = check_image(width, height)
         path = out / "images" / f"{width}x{height}.png"
         image.save(path)
-        messages = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": QUESTION}]}]
-        text = processor.apply_chat_template(messages, add_generation_prompt=True)
-        inputs = processor(images=[image], text=text, return_tensors="pt")
-        with torch.no_grad():
-            ids = model.generate(**inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False)
-        new = ids[0, inputs["input_ids"].shape[1]:].tolist()
-        cases.append({"image": str(path), "width": width, "height": height,
-                      "prompt_tokens": int(inputs["input_ids"].shape[1]), "ids": new,
-                      "text": processor.tokenizer.decode(new, skip_special_tokens=True)})  # fmt: skip
-        print(width, height, cases[-1]["prompt_tokens"], new)
-    (out / "reference.json").write_text(json.dumps({"ratio": args.ratio, "question": QUESTION,
-                                                    "max_new_tokens": MAX_NEW_TOKENS, "cases": cases}, indent=1))
+        prompt_tokens, ids, text = in_process_answer(model, processor, image, MAX_NEW_TOKENS)
+        cases.append({"image": str(path), "width": width, "height": height, "prompt_tokens": prompt_tokens,
+                      "ids": ids, "text": text})  # fmt: skip
+        print(width, height, prompt_tokens, ids)
+    (out / "reference.json").write_text(
+        json.dumps(
+            {"ratio": args.ratio, "question": QUESTION, "max_new_tokens": MAX_NEW_TOKENS, "cases": cases}, indent=1
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -60,16 +60,15 @@ class ExtractStage:
         self.max_document_chars = max_document_chars
         self.prompt = load_prompt("web_qa_extract")
         self.greedy = sampling(0.0, max_new_tokens=max_new_tokens)
-        self.robots = RobotsCache(self.policy.user_agent.split("/")[0].split()[0] or "*")
+        self.robots = RobotsCache(self.policy.robots_agent)
         self.features = qa_features()
 
     def settings(self) -> dict[str, Any]:
         """The prompt, the model and its decoding, the image rules and fetch limits."""
         from dataclasses import asdict
 
-        policy = {key: value for key, value in self.policy.settings().items() if key != "resolve"}
         return {"prompt": self.prompt.settings(), "backend": backend_settings(self.backend),
-                "sampling": self.greedy.settings(), "rules": asdict(self.rules), "policy": policy,
+                "sampling": self.greedy.settings(), "rules": asdict(self.rules), "policy": self.policy.settings(),
                 "max_document_chars": self.max_document_chars}  # fmt: skip
 
     def process_batch(self, rows: list[dict[str, Any]]) -> list[list[dict[str, Any]] | StageFailure]:

@@ -68,11 +68,16 @@ class FetchPolicy:
     robots: bool = True
     user_agent: str = USER_AGENT
 
+    @property
+    def robots_agent(self) -> str:
+        """The robots.txt agent token: the first word of `user_agent` before its `/`."""
+        return self.user_agent.split("/")[0].split()[0] or "*"
+
     def settings(self) -> dict:
-        """The policy as JSON-able settings (a job's fingerprint)."""
+        """The policy as JSON-able settings (a job's fingerprint), without `resolve` (connection details)."""
         from dataclasses import asdict
 
-        return asdict(self)
+        return {key: value for key, value in asdict(self).items() if key != "resolve"}
 
 
 @dataclass
@@ -151,7 +156,7 @@ class SafeFetcher:
         self._session: aiohttp.ClientSession | None = None
         self._domains: dict[str, asyncio.Semaphore] = {}
         self._all: asyncio.Semaphore | None = None
-        self.robots = robots or RobotsCache(self.policy.user_agent.split("/")[0].split()[0] or "*")
+        self.robots = robots or RobotsCache(self.policy.robots_agent)
 
     async def __aenter__(self) -> SafeFetcher:
         policy = self.policy

@@ -51,13 +51,12 @@ class FetchStage:
 
     def __init__(self, policy: FetchPolicy | None = None, limits: TreeLimits | None = None) -> None:
         self.policy, self.limits = policy or FetchPolicy(), limits or TreeLimits()
-        self.robots = RobotsCache(self.policy.user_agent.split("/")[0].split()[0] or "*")
+        self.robots = RobotsCache(self.policy.robots_agent)
         self.features = page_features()
 
     def settings(self) -> dict[str, Any]:
         """The fetch policy and the tree limits (the `resolve` overrides are connection details, not settings)."""
-        policy = {key: value for key, value in self.policy.settings().items() if key != "resolve"}
-        return {"policy": policy, "tree": asdict(self.limits)}
+        return {"policy": self.policy.settings(), "tree": asdict(self.limits)}
 
     def process_batch(self, rows: list[dict[str, Any]]) -> list[list[dict[str, Any]] | StageFailure]:
         """Fetch the batch's URLs concurrently; build each page's tree as it arrives."""

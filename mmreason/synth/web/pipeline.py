@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..runner import job_data_files, run_job
+from ..runner import job_data_files, read_parquet_rows, run_job
 from ..stage import JobSummary, StageFailure
 from ..state import write_json_atomic
 from .fetch import FetchPolicy
@@ -102,15 +102,8 @@ class HarvestStage:
 
 
 def read_rows(files: list[Path]) -> Any:
-    """A job's frozen shards as a `datasets.Dataset` (`[]` when they hold no rows). Empty shards (a commit whose
-    rows all failed) are left out: `datasets` cannot read a Parquet file without a row group."""
-    import datasets
-    import pyarrow.parquet as pq
-
-    files = [path for path in files if pq.ParquetFile(path).metadata.num_rows > 0]
-    if not files:
-        return []
-    return datasets.Dataset.from_parquet([str(path) for path in files])
+    """A job's frozen shards as a `datasets.Dataset` (empty shards left out: `read_parquet_rows`)."""
+    return read_parquet_rows(files)
 
 
 def seen_keys(folders: list[str | Path]) -> frozenset[str]:

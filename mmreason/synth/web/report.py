@@ -80,6 +80,8 @@ def _lengths(job: Path, name: str) -> list[int]:
 
 def mining_stats(out: str | Path) -> dict[str, Any]:
     """The report's numbers for a mining folder."""
+    import pyarrow.parquet as pq
+
     out = Path(out)
     stats: dict[str, Any] = {"stages": {}, "failures": {}}
     for stage in STAGES:
@@ -88,7 +90,8 @@ def mining_stats(out: str | Path) -> dict[str, Any]:
             continue
         summary = json.loads((job / "summary.json").read_text()) if (job / "summary.json").exists() else {}
         failures = final_failures(job)
-        stats["stages"][stage] = {"input_rows": summary.get("input_rows", 0), "output_rows": len(_column(job, "id")),
+        output_rows = sum(pq.ParquetFile(path).metadata.num_rows for path in job_data_files(job))
+        stats["stages"][stage] = {"input_rows": summary.get("input_rows", 0), "output_rows": output_rows,
                                   "failed": len(failures)}  # fmt: skip
         stats["failures"][stage] = dict(Counter(fold(r["reason"]) for r in failures).most_common())
     if (out / "search").is_dir():
