@@ -103,8 +103,9 @@ def build_tiny(
 ) -> tuple[MMReasonForConditionalGeneration, MMReasonProcessor]:
     """A random tiny model and its processor (fp32, eval mode, generation stops at `<|im_end|>`).
 
-    For a tiny model vLLM can serve: `build_tiny(servable=True, vision_aspect_ratio="anyres_max_9")` (head_dim 32,
-    and the only geometry vLLM implements), saved and exported with `mmreason convert --to llava_onevision`.
+    For a tiny model vLLM can serve: `build_tiny(servable=True)` (head_dim 32), saved and exported with `mmreason
+    convert --to llava_onevision`; stock vLLM (without mmreason's plugin) implements only
+    `vision_aspect_ratio="anyres_max_9", image_unpad_rule="round"`.
     """
     tokenizer = build_tokenizer()
     config = tiny_config(

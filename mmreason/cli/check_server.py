@@ -19,6 +19,10 @@ class CheckServerArguments:
     checkpoint: str = field(default=None, metadata={"help": "The checkpoint mmreason runs in-process to compare."})
     api_key: str = field(default="EMPTY", metadata={"help": "API key of the server."})
     max_new_tokens: int = field(default=12, metadata={"help": "Greedy tokens compared per image."})
+    multi_image: bool = field(
+        default=False,
+        metadata={"help": "Also compare one prompt with 3 images (the server needs --limit-mm-per-prompt >= 3)."},
+    )
     json: bool = field(default=False, metadata={"help": "Print the comparison as JSON."})
 
 
@@ -38,8 +42,8 @@ def _main(argv: list[str]) -> None:
     check_source(args.checkpoint, "--checkpoint", required="the checkpoint the server should be serving")
     from ..generation.server_check import check_server
 
-    checks = check_server(args.base_url, args.model, args.checkpoint, max_new_tokens=args.max_new_tokens,
-                          api_key=args.api_key)  # fmt: skip
+    checks = check_server(args.base_url, args.model, args.checkpoint, multi_image=args.multi_image,
+                          max_new_tokens=args.max_new_tokens, api_key=args.api_key)  # fmt: skip
     if args.json:
         print(json.dumps([{**asdict(c), "ok": c.ok} for c in checks]))
     stream = sys.stderr if args.json else sys.stdout
@@ -48,13 +52,13 @@ def _main(argv: list[str]) -> None:
         if c.served_ids is None:
             ids = "text equal" if c.served_text == c.expected_text else "text differs"
         print(
-            f"{c.width}x{c.height}: prompt tokens {c.served_prompt_tokens} (in-process {c.expected_prompt_tokens}), "
+            f"{c.label}: prompt tokens {c.served_prompt_tokens} (in-process {c.expected_prompt_tokens}), "
             f"{ids}{' — ' + '; '.join(c.notes) if c.notes else ''}",
             file=stream,
         )
     same = sum(c.ok for c in checks)
     print(
-        f"{same}/{len(checks)} images: the server matches the checkpoint", file=sys.stderr if args.json else sys.stdout
+        f"{same}/{len(checks)} prompts: the server matches the checkpoint", file=sys.stderr if args.json else sys.stdout
     )
     if same != len(checks):
         raise SystemExit(1)

@@ -93,11 +93,11 @@ def _main(argv: list[str]) -> None:
     try:
         wait_ready(base_url, process, args.ready_timeout)
         if args.check:
-            from ..generation.server_check import check_server
+            from ..generation.server_check import MULTI_IMAGE_SIZES, check_server
 
-            checks = check_server(base_url, name, args.model)
+            checks = check_server(base_url, name, args.model, multi_image=args.max_images >= len(MULTI_IMAGE_SIZES))
             if not all(check.ok for check in checks):
-                bad = [f"{c.width}x{c.height}" for c in checks if not c.ok]
+                bad = [c.label for c in checks if not c.ok]
                 raise CLIError(f"the server does not match {args.model} on {', '.join(bad)}: stopped it")
         print(f"base_url={base_url} model={name} (vLLM {probe.stdout.strip()}, mmreason plugin)", flush=True)
         process.wait()

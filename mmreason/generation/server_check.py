@@ -4,7 +4,8 @@ in-process by mmreason (`mmreason check-server URL MODEL --checkpoint PATH`).
 
 The sizes cover what vLLM's stock LLaVA-OneVision gets wrong for MAmmoTH-VL-style checkpoints: images large enough
 to be downscaled under `anyres_max_N` (vLLM applies N=9 whatever the config says) and extreme aspect ratios where
-LLaVA-NeXT's truncating unpad keeps fewer columns than the rounding one. Token ids come from vLLM's
+LLaVA-NeXT's truncating unpad keeps fewer columns than the rounding one; with `multi_image=True` also one prompt with
+several images (LLaVA-NeXT pads each to one tile, stock vLLM tiles each anyres). Token ids come from vLLM's
 `return_token_ids` extension; a server without it is compared on the decoded text.
 """
 
@@ -17,15 +18,19 @@ from typing import Any
 
 SIZES = ((200, 160), (640, 480), (1153, 944), (47, 423), (1920, 300))
 """(width, height) of the check's images: two small, one above the anyres_max_4 downscale threshold, two extreme."""
+MULTI_IMAGE_SIZES = ((200, 160), (47, 423), (1153, 944))
+"""(width, height) of the images of the multi-image prompt (a server needs `--limit-mm-per-prompt` >= 3 images)."""
 QUESTION = "What is in the image?"
+
+Size = tuple[int, int]
 
 
 @dataclass
 class ImageCheck:
-    """One image's comparison: what mmreason computes in-process and what the server answered."""
+    """One prompt's comparison (one image, or several): what mmreason computes in-process and what the server
+    answered."""
 
-    width: int
-    height: int
+    sizes: tuple[Size, ...]  #: (width, height) of the prompt's images
     expected_prompt_tokens: int
     served_prompt_tokens: int | None
     expected_ids: list[int]
@@ -33,6 +38,11 @@ class ImageCheck:
     expected_text: str = ""
     served_text: str = ""
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        """The image sizes, e.g. `200x160` or `200x160+47x423`."""
+        return "+".join(f"{w}x{h}" for w, h in self.sizes)
 
     @property
     def ok(self) -> bool:
@@ -49,12 +59,14 @@ def _data_uri(image: Any) -> str:
 
 
 def in_process_answer(model: Any, processor: Any, image: Any, max_new_tokens: int) -> tuple[int, list[int], str]:
-    """`(prompt tokens, greedy new ids, their text)` of the check's question about `image`, run in-process."""
+    """`(prompt tokens, greedy new ids, their text)` of the check's question about `image` (or a list of images, all
+    before the question), run in-process."""
     import torch
 
-    messages = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": QUESTION}]}]
-    text = processor.apply_chat_template(messages, add_generation_prompt=True)
-    inputs = processor(images=[image], text=text, return_tensors="pt")
+    images = image if isinstance(image, list) else [image]
+    content = [{"type": "image"} for _ in images] + [{"type": "text", "text": QUESTION}]
+    text = processor.apply_chat_template([{"role": "user", "content": content}], add_generation_prompt=True)
+    inputs = processor(images=images, text=text, return_tensors="pt")
     with torch.no_grad():
         output = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False)
     ids = output[0, inputs["input_ids"].shape[1] :].tolist()
@@ -69,10 +81,11 @@ def check_image(width: int, height: int) -> Any:
 
 
 def check_server(base_url: str, served_model: str, checkpoint: str | tuple[Any, Any], *,
-                 sizes: tuple[tuple[int, int], ...] = SIZES, max_new_tokens: int = 12, api_key: str = "EMPTY",
-                 timeout: float = 600.0) -> list[ImageCheck]:  # fmt: skip
+                 sizes: tuple[Size, ...] = SIZES, multi_image: bool = False, max_new_tokens: int = 12,
+                 api_key: str = "EMPTY", timeout: float = 600.0) -> list[ImageCheck]:  # fmt: skip
     """Compare a served model with `checkpoint` (a path mmreason opens, or `(model, processor)`) on one image per
-    size (greedy, `max_new_tokens` new tokens, the chat template's default system turn on both sides)."""
+    size, then (`multi_image`) one prompt with the images of `MULTI_IMAGE_SIZES` (greedy, `max_new_tokens` new
+    tokens, the chat template's default system turn on both sides)."""
     from openai import OpenAI
 
     from ..model import MMReasonForConditionalGeneration, MMReasonProcessor
@@ -84,17 +97,18 @@ def check_server(base_url: str, served_model: str, checkpoint: str | tuple[Any, 
         processor = MMReasonProcessor.from_pretrained(checkpoint)
     client = OpenAI(base_url=base_url, api_key=api_key, timeout=timeout, max_retries=2)
     checks = []
-    for width, height in sizes:
-        image = check_image(width, height)
-        prompt_tokens, expected, expected_text = in_process_answer(model, processor, image, max_new_tokens)
+    prompts = [(size,) for size in sizes] + ([MULTI_IMAGE_SIZES] if multi_image else [])
+    for prompt in prompts:
+        images = [check_image(width, height) for width, height in prompt]
+        prompt_tokens, expected, expected_text = in_process_answer(model, processor, images, max_new_tokens)
+        parts = [{"type": "image_url", "image_url": {"url": _data_uri(image)}} for image in images]
         reply = client.chat.completions.create(
             model=served_model, max_tokens=max_new_tokens, temperature=0, extra_body={"return_token_ids": True},
-            messages=[{"role": "user", "content": [{"type": "image_url", "image_url": {"url": _data_uri(image)}},
-                                                   {"type": "text", "text": QUESTION}]}],
-        )  # fmt: skip
+            messages=[{"role": "user", "content": [*parts, {"type": "text", "text": QUESTION}]}],
+        )
         choice = reply.choices[0]
         served_ids = (choice.model_extra or {}).get("token_ids")
-        check = ImageCheck(width, height, prompt_tokens, reply.usage.prompt_tokens if reply.usage else None,
+        check = ImageCheck(tuple(prompt), prompt_tokens, reply.usage.prompt_tokens if reply.usage else None,
                            expected, served_ids, expected_text, choice.message.content or "")  # fmt: skip
         if served_ids is None:
             check.notes.append("the server returned no token ids (not vLLM?): compared on text")
@@ -102,4 +116,4 @@ def check_server(base_url: str, served_model: str, checkpoint: str | tuple[Any, 
     return checks
 
 
-__all__ = ["QUESTION", "SIZES", "ImageCheck", "check_image", "check_server", "in_process_answer"]
+__all__ = ["MULTI_IMAGE_SIZES", "QUESTION", "SIZES", "ImageCheck", "check_image", "check_server", "in_process_answer"]

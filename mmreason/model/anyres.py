@@ -14,9 +14,19 @@ for PIL images). The rules are those of the code the release checkpoints were tr
   black canvas (offsets floor-divided); tiles are cut row by row; a whole-image tile (the image squashed to one
   tile) comes first;
 * the grid's feature map is cropped back to the image's aspect ratio with LLaVA-NeXT's *truncating* rule,
-  `int(h * (W / w))` (transformers rounds to 7 digits first and so keeps 2 more columns of e.g. a 47x423 image);
+  `int(h * (W / w))` (`rule="truncate"`); transformers and vLLM round to 7 digits first (`rule="round"`,
+  `int(round(h * (W / w), 7))`) and so keep 2 more columns of e.g. a 47x423 image — a checkpoint's config field
+  `image_unpad_rule` says which rule it was trained with;
 * a crop of more than `1.1**2 * N` tiles' worth of features is bilinearly resized to
   `(int(h // t), int(w // t))`, `t = sqrt(h * w / (N * side**2))`; one `image_newline` ends every feature row.
+
+Samples with several images and videos do not tile (`llava/train/train.py` preprocesses each image of a multi-image
+sample with `image_aspect_ratio="pad"`, `llava_arch.py`'s `get_2dPool` pools video frames):
+
+* each image of a multi-image sample is padded to a square with the mean colour and resized to one tile: `side**2`
+  features and one `image_newline` (`multi_image_num_tokens`);
+* a video's frames are one tile each, bilinearly pooled to `ceil(side / 2)` features a side, all frames flattened
+  and ended by a single `image_newline` (`video_num_tokens`).
 
 All sizes are `(height, width)`; pinpoints are `[height, width]` pairs as in the config.
 """
@@ -28,6 +38,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 Size = tuple[int, int]
+
+#: unpad rules: LLaVA-NeXT's (`"truncate"`, what the release checkpoints were trained with) and transformers'/vLLM's
+UNPAD_RULES = ("truncate", "round")
 
 
 def select_best_resolution(image_size: Size, pinpoints: Sequence[Sequence[int]]) -> Size:
@@ -73,14 +86,26 @@ def tile_boxes(resolution: Size, tile: int) -> list[tuple[int, int, int, int]]:
     return [(x, y, x + tile, y + tile) for y in range(0, height, tile) for x in range(0, width, tile)]
 
 
-def unpad_crop(feature_size: Size, image_size: Size) -> tuple[slice, slice]:
-    """Rows and columns of a `feature_size` grid feature map that cover the image (not its letterbox)."""
+def check_unpad_rule(rule: str) -> str:
+    """`rule` if it is one of `UNPAD_RULES`; a `ValueError` naming them otherwise."""
+    if rule not in UNPAD_RULES:
+        raise ValueError(f"Unknown unpad rule {rule!r}; expected one of {UNPAD_RULES}.")
+    return rule
+
+
+def unpad_crop(feature_size: Size, image_size: Size, rule: str = "truncate") -> tuple[slice, slice]:
+    """Rows and columns of a `feature_size` grid feature map that cover the image (not its letterbox).
+
+    `rule="truncate"` keeps `int(h * (W / w))` rows (LLaVA-NeXT), `"round"` keeps `int(round(h * (W / w), 7))`
+    (transformers, vLLM); they differ when the product is a float just below an integer.
+    """
+    keep = int if check_unpad_rule(rule) == "truncate" else lambda x: int(round(x, 7))
     cur_h, cur_w = feature_size
     height, width = image_size
     if width / height > cur_w / cur_h:  # letterboxed top and bottom
-        padding = (cur_h - int(height * (cur_w / width))) // 2
+        padding = (cur_h - keep(height * (cur_w / width))) // 2
         return slice(padding, cur_h - padding), slice(0, cur_w)
-    padding = (cur_w - int(width * (cur_h / height))) // 2
+    padding = (cur_w - keep(width * (cur_h / height))) // 2
     return slice(0, cur_h), slice(padding, cur_w - padding)
 
 
@@ -120,8 +145,9 @@ class AnyresLayout:
 
 
 def anyres_layout(
-    image_size: Size, pinpoints: Sequence[Sequence[int]], tile: int, side: int, max_tiles: int
-) -> AnyresLayout:
+    image_size: Size, pinpoints: Sequence[Sequence[int]], tile: int, side: int, max_tiles: int,
+    unpad_rule: str = "truncate",
+) -> AnyresLayout:  # fmt: skip
     """The full anyres geometry of one single-image sample.
 
     Args:
@@ -130,6 +156,7 @@ def anyres_layout(
         tile: tile size in pixels (the vision tower's `image_size`, 384 for SigLIP-so400m).
         side: features per tile side (`image_size // patch_size`, 27 for SigLIP-so400m-patch14-384).
         max_tiles: N of `anyres_max_N`.
+        unpad_rule: `"truncate"` (LLaVA-NeXT) or `"round"` (transformers, vLLM), see `unpad_crop`.
     """
     height, width = (int(x) for x in image_size)
     if height < 1 or width < 1:
@@ -137,7 +164,7 @@ def anyres_layout(
     resolution, resized, offset = letterbox((height, width), pinpoints)
     grid = (resolution[0] // tile, resolution[1] // tile)
     feature_map = (grid[0] * side, grid[1] * side)
-    rows, cols = unpad_crop(feature_map, (height, width))
+    rows, cols = unpad_crop(feature_map, (height, width), unpad_rule)
     unpadded = (rows.stop - rows.start, cols.stop - cols.start)
     down = downsampled_size(unpadded, side, max_tiles)
     num_tokens = side * side + down[0] * (down[1] + 1)  # == side**2 + grid_tokens
@@ -147,13 +174,35 @@ def anyres_layout(
     )  # fmt: skip
 
 
+def multi_image_num_tokens(side: int) -> int:
+    """Tokens of each image of a sample with several images: one padded tile (`side**2`) and one newline."""
+    return side * side + 1
+
+
+def video_pooled_side(side: int) -> int:
+    """Features a side of one video frame after LLaVA-NeXT's stride-2 bilinear pooling (`ceil(side / 2)`)."""
+    return math.ceil(side / 2)
+
+
+def video_num_tokens(num_frames: int, side: int) -> int:
+    """Tokens of a video of `num_frames` sampled frames: every frame pooled, flattened, then one newline."""
+    if num_frames < 1:
+        raise ValueError(f"A video needs at least one frame, got {num_frames}.")
+    return num_frames * video_pooled_side(side) ** 2 + 1
+
+
 __all__ = [
+    "UNPAD_RULES",
     "AnyresLayout",
     "anyres_layout",
+    "check_unpad_rule",
     "downsampled_size",
     "fit_size",
     "letterbox",
+    "multi_image_num_tokens",
     "select_best_resolution",
     "tile_boxes",
     "unpad_crop",
+    "video_num_tokens",
+    "video_pooled_side",
 ]

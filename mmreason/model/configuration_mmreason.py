@@ -9,6 +9,8 @@ and only changes what MAmmoTH-VL trains differently:
   the last remaining hidden state used, i.e. the penultimate layer of the full tower (`mm_vision_select_layer=-2`),
   without computing or storing the unused 27th layer;
 * `image_grid_pinpoints` may be given as LLaVA-NeXT's `"(1x1),...,(6x6)"` string;
+* `image_unpad_rule="truncate"`: the anyres feature crop of LLaVA-NeXT, which the release checkpoints were trained
+  with (transformers' own LLaVA-OneVision and vLLM round, `"round"`; set it for checkpoints trained that way);
 * `mm_projector_type` records the projector; only LLaVA's `mlp2x_gelu` exists in this architecture.
 
 Any HF vision-encoder config and any HF causal-LM config can be composed (`vision_config` / `text_config`
@@ -22,6 +24,8 @@ import re
 from huggingface_hub.dataclasses import strict
 from transformers import AutoConfig, LlavaOnevisionConfig
 from transformers.configuration_utils import SubConfigSpec
+
+from .anyres import check_unpad_rule
 
 SUPPORTED_PROJECTORS = ("mlp2x_gelu",)
 _ANYRES_RE = re.compile(r"^anyres_max_(\d+)$")
@@ -80,6 +84,10 @@ class MMReasonConfig(LlavaOnevisionConfig):
             26-layer tower = layer -2 of the full SigLIP, LLaVA-NeXT's `mm_vision_select_layer=-2`).
         vision_aspect_ratio: `"anyres_max_N"`; grids with more than N tiles' worth of features are downsampled.
         image_grid_pinpoints: candidate anyres resolutions, a list of `[h, w]` or `"(1x1),...,(6x6)"`.
+        image_unpad_rule: how the grid features are cropped back to the image's aspect ratio: `"truncate"`
+            (LLaVA-NeXT, MAmmoTH-VL; the default, also for LLaVA-NeXT and `llava_onevision` folders without the
+            field) or `"round"` (transformers' `LlavaOnevision*` and vLLM; e.g. 1161 instead of 1053 tokens for a
+            47x423 image). The processor's token count and the model's crop both follow it.
         mm_projector_type: the projector type; only `"mlp2x_gelu"` (Linear -> GELU -> Linear).
         vision_tower_name_or_path: Hub id of the vision tower the model was built from (LLaVA-NeXT's
             `mm_vision_tower`); written back on export to the LLaVA-NeXT format.
@@ -99,6 +107,7 @@ class MMReasonConfig(LlavaOnevisionConfig):
     vision_feature_layer: int | list[int] = -1
     vision_aspect_ratio: str = "anyres_max_4"
     image_grid_pinpoints: list | str | None = None
+    image_unpad_rule: str = "truncate"
     mm_projector_type: str = "mlp2x_gelu"
     vision_tower_name_or_path: str = "google/siglip-so400m-patch14-384"
 
@@ -114,6 +123,7 @@ class MMReasonConfig(LlavaOnevisionConfig):
                 f"Unsupported mm_projector_type {self.mm_projector_type!r}; supported: {SUPPORTED_PROJECTORS}."
             )
         parse_anyres_max(self.vision_aspect_ratio)
+        check_unpad_rule(self.image_unpad_rule)
         tile = self.vision_config.image_size
         self.image_grid_pinpoints = parse_grid_pinpoints(grid if grid is not None else "(1x1),...,(6x6)", tile)
 

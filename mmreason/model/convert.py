@@ -164,20 +164,38 @@ def save_llava_onevision_processor(processor: MMReasonProcessor, dst: Path) -> N
 
 #: the only `vision_aspect_ratio` vLLM's LLaVA-OneVision implements (it hard-codes the max-9 downsampling)
 VLLM_ASPECT_RATIO = "anyres_max_9"
+#: the unpad rule of vLLM's (and transformers') LLaVA-OneVision
+VLLM_UNPAD_RULE = "round"
+
+
+def vllm_geometry_differences(config: MMReasonConfig) -> list[str]:
+    """How stock vLLM's LLaVA-OneVision would serve a `llava_onevision` export of `config` differently from the model:
+    it ignores `vision_aspect_ratio` (always `anyres_max_9`) and rounds the unpad crop (LLaVA-NeXT truncates)."""
+    differences = []
+    if config.vision_aspect_ratio != VLLM_ASPECT_RATIO:
+        differences.append(
+            f"the model uses vision_aspect_ratio={config.vision_aspect_ratio!r}; vLLM ignores it and always applies "
+            f"{VLLM_ASPECT_RATIO!r} (large images get other image-token counts)"
+        )
+    if config.image_unpad_rule != VLLM_UNPAD_RULE:
+        differences.append(
+            f"the model crops anyres features with image_unpad_rule={config.image_unpad_rule!r} (LLaVA-NeXT's); vLLM "
+            "rounds (some sizes, e.g. 47x423, get other image-token counts)"
+        )
+    return differences
 
 
 def warn_vllm_geometry(config: MMReasonConfig) -> str | None:
-    """Warn (and return the message) when vLLM would serve a `llava_onevision` export of `config` with another image
-    geometry than the model's: vLLM ignores `vision_aspect_ratio` and always applies `anyres_max_9`."""
-    ratio = config.vision_aspect_ratio
-    if ratio == VLLM_ASPECT_RATIO:
+    """Warn (and return the message) when stock vLLM would serve a `llava_onevision` export of `config` with another
+    image geometry than the model's (see `vllm_geometry_differences`)."""
+    differences = vllm_geometry_differences(config)
+    if not differences:
         return None
     message = (
-        f"this model uses vision_aspect_ratio={ratio!r}; vLLM's LLaVA-OneVision ignores it and always applies "
-        f"{VLLM_ASPECT_RATIO!r}, so `vllm serve` on this export gives large images other image-token counts (and "
-        "other answers) than transformers or mmreason; vLLM also rounds the unpad crop, LLaVA-NeXT truncates (e.g. "
-        "47x423). Install mmreason's vLLM plugin in vLLM's environment (`pip install -e integrations/vllm`, see "
-        "integrations/vllm/README.md: it serves the export with the model's geometry), or evaluate in-process."
+        f"{'; '.join(differences)}. So `vllm serve` on this export gives other answers than transformers or "
+        "mmreason for such images. Install mmreason's vLLM plugin in vLLM's environment (`pip install -e "
+        "integrations/vllm`, see integrations/vllm/README.md: it serves the export with the model's geometry), "
+        "or evaluate in-process."
     )
     warnings.warn(message, UserWarning, stacklevel=2)
     return message
@@ -256,5 +274,6 @@ def convert_checkpoint(
 
 
 __all__ = [
-    "VLLM_ASPECT_RATIO", "convert_checkpoint", "local_dir", "plan_tensors", "warn_vllm_geometry", "write_tensors",
+    "VLLM_ASPECT_RATIO", "VLLM_UNPAD_RULE", "convert_checkpoint", "local_dir", "plan_tensors",
+    "vllm_geometry_differences", "warn_vllm_geometry", "write_tensors",
 ]  # fmt: skip

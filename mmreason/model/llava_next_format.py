@@ -192,6 +192,7 @@ def llava_next_to_mmreason(
         if config_dict.get("mm_vision_select_feature") == "patch" and not siglip
         else "full",
         "vision_aspect_ratio": aspect,
+        "image_unpad_rule": "truncate",  # LLaVA-NeXT's `unpad_image`
         "image_grid_pinpoints": transpose_pinpoints(
             parse_grid_pinpoints(config_dict.get("image_grid_pinpoints") or "(1x1),...,(6x6)", vision.image_size)
         ),
@@ -211,6 +212,12 @@ def mmreason_to_llava_next(config: Any) -> dict[str, Any]:
     """
     if config.vision_feature_layer != -1 and "siglip" in config.vision_config.model_type:
         raise LlavaNextFormatError("LLaVA-NeXT's SigLIP tower is always read at its last kept layer (-1).")
+    if config.image_unpad_rule != "truncate":
+        raise LlavaNextFormatError(
+            f"This model crops anyres features with image_unpad_rule={config.image_unpad_rule!r}; LLaVA-NeXT always "
+            "truncates, so it would run the model with other image-token counts. Export it as mmreason or "
+            "llava_onevision instead."
+        )
     text = config.text_config.to_dict()
     vision = config.vision_config.to_dict()
     if "siglip" in config.vision_config.model_type:

@@ -126,13 +126,15 @@ class MMReasonModel(_StockWeightInit, LlavaOnevisionModel):
         """Per image: the base tile's features, then the grid features cropped to the image, downsampled
         (`anyres_max_N`) and ended by `image_newline` row by row; a one-tile image gets one newline.
 
-        The geometry is `anyres` (LLaVA-NeXT's truncating unpad rule), the same as the processor's token count;
-        transformers' own `pack_image_features` rounds the unpad scale and keeps more columns for some sizes.
+        The geometry is `anyres` with the config's `image_unpad_rule` (LLaVA-NeXT's truncating rule by default), the
+        same as the processor's token count; transformers' own `pack_image_features` always rounds the unpad scale
+        and keeps more columns for some sizes.
         Returns `(list of (tokens, dim) tensors, feature lengths)`, as the stock method.
         """
         vision = self.config.vision_config
         side, tile = vision.image_size // vision.patch_size, vision.image_size
         max_tiles = parse_anyres_max(vision_aspect_ratio or self.config.vision_aspect_ratio)
+        rule = self.config.image_unpad_rule
         packed = []
         for features, size in zip(image_features, image_sizes):
             if features.shape[0] == 1:  # multi-image sample or video-like input: one tile, one newline
@@ -142,12 +144,12 @@ class MMReasonModel(_StockWeightInit, LlavaOnevisionModel):
             if side * side != features.shape[1]:
                 raise ValueError(f"{features.shape[1]} features per tile, expected {side}x{side}.")
             height, width = (int(x) for x in (size.tolist() if hasattr(size, "tolist") else size))
-            layout = anyres_layout((height, width), self.config.image_grid_pinpoints, tile, side, max_tiles)
+            layout = anyres_layout((height, width), self.config.image_grid_pinpoints, tile, side, max_tiles, rule)
             (rows, cols), grid = layout.grid, features[1:]
             if grid.shape[0] != rows * cols:
                 raise ValueError(f"A {height}x{width} image has {grid.shape[0]} grid tiles; its layout {rows}x{cols}.")
             grid = grid.view(rows, cols, side, side, -1).permute(4, 0, 2, 1, 3).reshape(-1, rows * side, cols * side)
-            crop_rows, crop_cols = unpad_crop(layout.feature_map, (height, width))
+            crop_rows, crop_cols = unpad_crop(layout.feature_map, (height, width), rule)
             grid = grid[:, crop_rows, crop_cols]
             if layout.downsampled != layout.unpadded:
                 grid = nn.functional.interpolate(grid[None], list(layout.downsampled), mode="bilinear")[0]

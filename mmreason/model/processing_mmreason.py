@@ -23,7 +23,7 @@ from transformers import PreTrainedTokenizerBase
 from transformers.models.llava_onevision.processing_llava_onevision import LlavaOnevisionProcessor
 from transformers.processing_utils import ProcessorMixin
 
-from .anyres import anyres_layout
+from .anyres import anyres_layout, check_unpad_rule, multi_image_num_tokens, video_num_tokens
 from .chat_templates import QWEN_2_5
 from .configuration_mmreason import MMReasonConfig, parse_anyres_max
 from .image_io import load_rgb
@@ -40,6 +40,7 @@ class MMReasonProcessor(LlavaOnevisionProcessor):
         vision_feature_select_strategy: `"full"` (SigLIP) or `"default"` (drop a CLS token), as in the config.
         chat_template: Jinja template; defaults to LLaVA-NeXT's `qwen_2_5` with generation markers.
         vision_aspect_ratio: `"anyres_max_N"`, as in the model config.
+        image_unpad_rule: `"truncate"` (LLaVA-NeXT) or `"round"` (transformers), as in the model config.
     """
 
     def __init__(
@@ -52,11 +53,13 @@ class MMReasonProcessor(LlavaOnevisionProcessor):
         image_token: str = "<image>",
         video_token: str = "<video>",
         vision_aspect_ratio: str = "anyres_max_4",
+        image_unpad_rule: str = "truncate",
         **kwargs,
     ):
         self.num_image_tokens = num_image_tokens
         self.vision_feature_select_strategy = vision_feature_select_strategy
         self.vision_aspect_ratio = vision_aspect_ratio
+        self.image_unpad_rule = check_unpad_rule(image_unpad_rule)
         self.image_token = image_token
         self.video_token = video_token
         self.image_token_id = tokenizer.convert_tokens_to_ids(image_token)
@@ -84,6 +87,7 @@ class MMReasonProcessor(LlavaOnevisionProcessor):
             num_image_tokens=config.num_image_tokens + int(with_cls),
             vision_feature_select_strategy=config.vision_feature_select_strategy,
             vision_aspect_ratio=config.vision_aspect_ratio,
+            image_unpad_rule=config.image_unpad_rule,
         )
 
     @classmethod
@@ -124,31 +128,30 @@ class MMReasonProcessor(LlavaOnevisionProcessor):
     def count_image_tokens(self, image_sizes: list[tuple[int, int]]) -> list[int]:
         """Tokens each image of one sample expands to, from `(height, width)` sizes alone: the anyres count (with
         the `anyres_max_N` downscale) for a single image, one tile plus a newline each for several images."""
-        if len(image_sizes) == 1:
-            tile = self.image_processor.size
-            counts = [self._get_number_of_features(*image_sizes[0], tile["height"], tile["width"])]
-        else:
-            counts = [self.num_image_tokens + 1] * len(image_sizes)
-        return [count - int(self.vision_feature_select_strategy == "default") for count in counts]
+        if len(image_sizes) != 1:  # every image: one padded tile (a CLS token is dropped, strategy "default")
+            return [multi_image_num_tokens(math.isqrt(self.num_image_tokens))] * len(image_sizes)
+        tile = self.image_processor.size
+        count = self._get_number_of_features(*image_sizes[0], tile["height"], tile["width"])
+        return [count - int(self.vision_feature_select_strategy == "default")]
 
     def _get_number_of_features(self, orig_height: int, orig_width: int, height: int, width: int) -> int:
         """Tokens of a single-image (anyres) sample: the whole-image tile plus the unpadded, `anyres_max_N`
-        downsampled grid with one newline per row, by LLaVA-NeXT's rules (`anyres`), the same rules as the model's
-        feature crop. Overrides transformers' count, which rounds the unpad scale (e.g. 1161 vs LLaVA-NeXT's 1053
-        tokens for a 47x423 image); `height`/`width` are the tile size."""
+        downsampled grid with one newline per row, by LLaVA-NeXT's rules (`anyres`) and the config's unpad rule, the
+        same rules as the model's feature crop. Overrides transformers' count, which always rounds the unpad scale
+        (e.g. 1161 vs LLaVA-NeXT's 1053 tokens for a 47x423 image); `height`/`width` are the tile size."""
         layout = anyres_layout(
             (orig_height, orig_width),
             self.image_processor.image_grid_pinpoints,
             tile=height,
             side=math.isqrt(self.num_image_tokens),
             max_tiles=parse_anyres_max(self.vision_aspect_ratio),
+            unpad_rule=self.image_unpad_rule,
         )
         return self.num_image_tokens + layout.grid_tokens
 
     def count_video_tokens(self, num_frames: int) -> int:
         """Tokens a video of `num_frames` sampled frames expands to (2x2-pooled tiles plus one newline)."""
-        pooled = math.ceil(math.isqrt(self.num_image_tokens) / 2)
-        return num_frames * pooled * pooled + 1
+        return video_num_tokens(num_frames, math.isqrt(self.num_image_tokens))
 
     def prepare_inputs_layout(self, images=None, text=None, videos=None, audio=None, **kwargs):
         """Wrap text in a list, open images with checks, and group them per sample by `<image>` count."""

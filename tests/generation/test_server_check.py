@@ -34,12 +34,12 @@ class Served:
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 parts = body["messages"][0]["content"]
-                url = next(p["image_url"]["url"] for p in parts if p["type"] == "image_url")
-                image = Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGB")
-                messages = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": QUESTION}]}]
-                text = processor.apply_chat_template(messages, add_generation_prompt=True)
-                inputs = processor(images=[image], text=text, return_tensors="pt")
-                extra = inflate(*image.size)
+                urls = [p["image_url"]["url"] for p in parts if p["type"] == "image_url"]
+                images = [Image.open(io.BytesIO(base64.b64decode(u.split(",", 1)[1]))).convert("RGB") for u in urls]
+                content = [{"type": "image"} for _ in images] + [{"type": "text", "text": QUESTION}]
+                text = processor.apply_chat_template([{"role": "user", "content": content}], add_generation_prompt=True)
+                inputs = processor(images=images, text=text, return_tensors="pt")
+                extra = sum(inflate(*image.size) for image in images)
                 with torch.no_grad():
                     out = model.generate(**inputs, max_new_tokens=body["max_tokens"], do_sample=False)
                 new = out[0, inputs["input_ids"].shape[1] :].tolist()
@@ -87,6 +87,22 @@ def test_a_server_with_another_geometry_is_caught(tiny):
     assert checks[1].served_prompt_tokens == checks[1].expected_prompt_tokens + 67
 
 
+def test_a_multi_image_prompt_is_compared_too(tiny):
+    """Stock vLLM tiles each image of a multi-image prompt anyres (more tokens); LLaVA-NeXT pads each to one tile."""
+    _, processor = tiny
+    server = Served(*tiny)
+    anyres_each = Served(*tiny, inflate=lambda w, h: 40)  # counts every image as if it were alone
+    try:
+        (good,) = check_server(server.url, "served", tiny, sizes=(), multi_image=True, max_new_tokens=4)
+        (bad,) = check_server(anyres_each.url, "served", tiny, sizes=(), multi_image=True, max_new_tokens=4)
+    finally:
+        server.close()
+        anyres_each.close()
+    assert good.ok and good.label == "200x160+47x423+1153x944"
+    assert good.expected_prompt_tokens > 3 * processor.count_image_tokens([(1, 1), (1, 1)])[0]
+    assert not bad.ok and bad.served_prompt_tokens == bad.expected_prompt_tokens + 120
+
+
 def test_without_token_ids_the_text_is_compared(tiny):
     server = Served(*tiny, ids=False)
     try:
@@ -115,4 +131,4 @@ def test_the_command_exits_1_on_a_difference(tiny, tmp_path, capsys):
         finally:
             server.close()
     out = capsys.readouterr().out
-    assert "5/5 images: the server matches the checkpoint" in out and "0/5 images" in out
+    assert "5/5 prompts: the server matches the checkpoint" in out and "0/5 prompts" in out

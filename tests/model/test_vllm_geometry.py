@@ -1,5 +1,6 @@
-"""What vLLM can serve: `convert --to llava_onevision` warns where vLLM's LLaVA-OneVision would use another image
-geometry (it hard-codes `anyres_max_9`), and `build_tiny(servable=True)` meets vLLM's CPU attention (head_dim >= 32).
+"""What vLLM can serve: `convert --to llava_onevision` warns where stock vLLM's LLaVA-OneVision would use another
+image geometry (it hard-codes `anyres_max_9` and rounds the unpad crop), and `build_tiny(servable=True)` meets vLLM's
+CPU attention (head_dim >= 32).
 """
 
 import warnings
@@ -27,8 +28,15 @@ def test_llava_onevision_export_warns_for_a_geometry_vllm_does_not_implement(tmp
         convert_checkpoint(src, tmp_path / "mm", to="mmreason")  # not a vLLM format: nothing to say
 
 
-def test_anyres_max_9_export_is_silent(tmp_path):
-    src = _save(tmp_path, vision_aspect_ratio="anyres_max_9")
+def test_truncating_unpad_export_warns_that_vllm_rounds(tmp_path):
+    src = _save(tmp_path, vision_aspect_ratio="anyres_max_9")  # LLaVA-NeXT's rule, the default
+    with pytest.warns(UserWarning, match=r"image_unpad_rule='truncate'.*vLLM rounds") as caught:
+        convert_checkpoint(src, tmp_path / "ov", to="llava_onevision")
+    assert "anyres_max_9' (large" not in str(caught[0].message)
+
+
+def test_export_of_stock_vllm_geometry_is_silent(tmp_path):
+    src = _save(tmp_path, vision_aspect_ratio="anyres_max_9", image_unpad_rule="round")
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
         convert_checkpoint(src, tmp_path / "ov", to="llava_onevision")

@@ -2,7 +2,7 @@
 requested geometry, export it for vLLM, and write mmreason's own prompt token counts and greedy ids for images of
 several sizes to `OUT/reference.json` (the images to `OUT/images/`).
 
-    python integrations/vllm/check/reference.py OUT [--ratio anyres_max_4]
+    python integrations/vllm/check/reference.py OUT [--ratio anyres_max_4] [--unpad_rule truncate|round]
 """
 
 from __future__ import annotations
@@ -22,10 +22,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("out")
     parser.add_argument("--ratio", default="anyres_max_4")
+    parser.add_argument("--unpad_rule", default="truncate", choices=["truncate", "round"])
     args = parser.parse_args()
     out = Path(args.out)
     (out / "images").mkdir(parents=True, exist_ok=True)
-    model, processor = build_tiny(servable=True, real_geometry=True, vision_aspect_ratio=args.ratio)
+    model, processor = build_tiny(servable=True, real_geometry=True, vision_aspect_ratio=args.ratio,
+                                  image_unpad_rule=args.unpad_rule)  # fmt: skip
     model.save_pretrained(out / "mmreason")
     processor.save_pretrained(out / "mmreason")
     convert_checkpoint(out / "mmreason", out / "llava_onevision", to="llava_onevision")
