@@ -47,6 +47,8 @@ class ImageCheck:
     @property
     def ok(self) -> bool:
         """Same prompt token count and the same greedy ids (or text, when the server returns no ids)."""
+        if self.served_prompt_tokens is None:
+            return False
         same_output = self.served_ids == self.expected_ids if self.served_ids is not None else (
             self.served_text == self.expected_text)  # fmt: skip
         return self.served_prompt_tokens == self.expected_prompt_tokens and same_output
@@ -56,6 +58,11 @@ def _data_uri(image: Any) -> str:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def chat_image_parts(images: list[Any]) -> list[dict[str, Any]]:
+    """OpenAI `image_url` parts (PNG data URIs) of `images`."""
+    return [{"type": "image_url", "image_url": {"url": _data_uri(image)}} for image in images]
 
 
 def in_process_answer(model: Any, processor: Any, image: Any, max_new_tokens: int) -> tuple[int, list[int], str]:
@@ -86,7 +93,7 @@ def check_server(base_url: str, served_model: str, checkpoint: str | tuple[Any, 
     """Compare a served model with `checkpoint` (a path mmreason opens, or `(model, processor)`) on one image per
     size, then (`multi_image`) one prompt with the images of `MULTI_IMAGE_SIZES` (greedy, `max_new_tokens` new
     tokens, the chat template's default system turn on both sides)."""
-    from openai import OpenAI
+    from openai import BadRequestError, OpenAI
 
     from ..model import MMReasonForConditionalGeneration, MMReasonProcessor
 
@@ -101,19 +108,31 @@ def check_server(base_url: str, served_model: str, checkpoint: str | tuple[Any, 
     for prompt in prompts:
         images = [check_image(width, height) for width, height in prompt]
         prompt_tokens, expected, expected_text = in_process_answer(model, processor, images, max_new_tokens)
-        parts = [{"type": "image_url", "image_url": {"url": _data_uri(image)}} for image in images]
-        reply = client.chat.completions.create(
-            model=served_model, max_tokens=max_new_tokens, temperature=0, extra_body={"return_token_ids": True},
-            messages=[{"role": "user", "content": [*parts, {"type": "text", "text": QUESTION}]}],
-        )
+        check = ImageCheck(tuple(prompt), prompt_tokens, None, expected, None, expected_text)
+        content = [*chat_image_parts(images), {"type": "text", "text": QUESTION}]
+        try:
+            reply = client.chat.completions.create(
+                model=served_model,
+                max_tokens=max_new_tokens,
+                temperature=0,
+                extra_body={"return_token_ids": True},
+                messages=[{"role": "user", "content": content}],
+            )
+        except BadRequestError as error:  # e.g. another geometry's prompt no longer fits the context
+            check.notes.append(f"the server refused the prompt: {error.message}")
+            checks.append(check)
+            continue
         choice = reply.choices[0]
-        served_ids = (choice.model_extra or {}).get("token_ids")
-        check = ImageCheck(tuple(prompt), prompt_tokens, reply.usage.prompt_tokens if reply.usage else None,
-                           expected, served_ids, expected_text, choice.message.content or "")  # fmt: skip
-        if served_ids is None:
+        check.served_prompt_tokens = reply.usage.prompt_tokens if reply.usage else None
+        check.served_ids = (choice.model_extra or {}).get("token_ids")
+        check.served_text = choice.message.content or ""
+        if check.served_ids is None:
             check.notes.append("the server returned no token ids (not vLLM?): compared on text")
         checks.append(check)
     return checks
 
 
-__all__ = ["MULTI_IMAGE_SIZES", "QUESTION", "SIZES", "ImageCheck", "check_image", "check_server", "in_process_answer"]
+__all__ = [
+    "MULTI_IMAGE_SIZES", "QUESTION", "SIZES", "ImageCheck", "chat_image_parts", "check_image", "check_server",
+    "in_process_answer",
+]  # fmt: skip

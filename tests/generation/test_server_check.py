@@ -37,7 +37,8 @@ class Served:
                 urls = [p["image_url"]["url"] for p in parts if p["type"] == "image_url"]
                 images = [Image.open(io.BytesIO(base64.b64decode(u.split(",", 1)[1]))).convert("RGB") for u in urls]
                 content = [{"type": "image"} for _ in images] + [{"type": "text", "text": QUESTION}]
-                text = processor.apply_chat_template([{"role": "user", "content": content}], add_generation_prompt=True)
+                messages = [{"role": "user", "content": content}]
+                text = processor.apply_chat_template(messages, add_generation_prompt=True)
                 inputs = processor(images=images, text=text, return_tensors="pt")
                 extra = sum(inflate(*image.size) for image in images)
                 with torch.no_grad():
