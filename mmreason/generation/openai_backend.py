@@ -27,7 +27,8 @@ class OpenAIBackend:
     [`GenerationError`] naming the reason, so a job records it and retries the row on its next run.
 
     Args:
-        base_url: e.g. `http://localhost:8000/v1` (`vllm serve <export> --limit-mm-per-prompt '{"image": 4}'`).
+        base_url: e.g. `http://localhost:8000/v1`, as `mmreason serve CHECKPOINT` prints it (vLLM with mmreason's
+            plugin, in its own environment: integrations/vllm/README.md).
         model: the served model name.
         api_key: the server's key ("EMPTY" for a local vLLM).
         max_new_tokens: `max_tokens` per request (of requests that set none).
@@ -36,11 +37,12 @@ class OpenAIBackend:
         timeout: seconds per request attempt (the client's `timeout`).
         system_prompt: system turn added to every conversation (`None`: the server's template default).
         served_config: the served model's folder or `config.json` (default: the `root` vLLM lists in `/v1/models`,
-            when it is a local folder). An mmreason/llava_onevision config whose `vision_aspect_ratio` is not vLLM's
-            `anyres_max_9` is refused ([`ServedGeometryError`]) ...
+            when it is a local folder). When its geometry is not stock vLLM's (`anyres_max_9`, rounding unpad), one
+            probe request checks that the server counts image tokens as the model does (vLLM with mmreason's
+            plugin); a server that does not is refused ([`ServedGeometryError`]) ...
         allow_geometry_mismatch: ... unless this is set; the mismatch is then in `settings()` (`geometry_mismatch`).
-            The served `vision_aspect_ratio`, when the config can be read, is in `settings()` (`served_geometry`),
-            so eval results record it.
+            The served geometry (`vision_aspect_ratio`, `image_unpad_rule`, the probe's counts), when the config
+            can be read, is in `settings()` (`served_geometry`), so eval results record it.
         sampling: the decoding of requests that bring none (default: greedy, `temperature=0`).
         http: the async client's HTTP stack: `"httpx"` (the `openai` default) or `"aiohttp"`
             (`openai.DefaultAioHttpClient`, `pip install "openai[aiohttp]"`; less client CPU per request at high
@@ -112,8 +114,8 @@ class OpenAIBackend:
             "backend": "openai", "served_model": self.model, "system_prompt": self.system_prompt,
             **default.settings(), "do_sample": default.sampled, "temperature": default.effective_temperature,
         }  # fmt: skip
-        if self.served_geometry:  # the served model's vision_aspect_ratio, when its config can be read
-            settings["served_geometry"] = self.served_geometry["vision_aspect_ratio"]
+        if self.served_geometry:  # the served model's geometry (and the probe's counts), when its config is readable
+            settings["served_geometry"] = {k: v for k, v in self.served_geometry.items() if k != "config"}
         if self.geometry_mismatch:
             settings["geometry_mismatch"] = self.geometry_mismatch
         return settings

@@ -1,5 +1,6 @@
 """A local stand-in for an OpenAI-compatible server: fails the first `failures` requests with 500, then answers
-"Answer: 42"; `GET /v1/models` lists `models` as vLLM does (`id`, `owned_by: "vllm"`, `root`), or 404 without."""
+"Answer: 42" (with `usage` when given `prompt_tokens`); `GET /v1/models` lists `models` as vLLM does (`id`,
+`owned_by: "vllm"`, `root`), or 404 without."""
 
 import json
 import threading
@@ -17,7 +18,8 @@ def send_json(handler: BaseHTTPRequestHandler, payload: object, status: int = 20
 
 
 class StandInServer:
-    def __init__(self, failures: int, models: list[dict] | None = None):
+    def __init__(self, failures: int, models: list[dict] | None = None, prompt_tokens=None):
+        """`prompt_tokens(body)`: the `usage.prompt_tokens` to report for a request (no usage without it)."""
         self.requests, self.failures, self.models = [], failures, models
         outer = self
 
@@ -47,6 +49,8 @@ class StandInServer:
                 reply = {"id": "x", "object": "chat.completion", "created": 0, "model": body["model"],
                          "choices": [{"index": 0, "finish_reason": "stop",
                                       "message": {"role": "assistant", "content": "Answer: 42"}}]}  # fmt: skip
+                if prompt_tokens is not None:
+                    reply["usage"] = {"prompt_tokens": prompt_tokens(body), "completion_tokens": 1, "total_tokens": 0}
                 send_json(self, reply)
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
