@@ -26,10 +26,10 @@ from typing import Any, ClassVar
 
 from .base import STRICT_READING, Scorer, Verdict, bounded, check_span
 from .extract import LETTERS, after_think, clean_latex
+from .matching import load_math_verify
 from .mathvista import (
     answer_span,
     last_line_letter,
-    load_math_verify,
     option_letter,
     round_half_up,
     strip_relation,

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, ClassVar
 
@@ -37,6 +37,7 @@ from .extract import (
     numbers_equal,
     parse_number,
 )
+from .matching import levenshtein, load_math_verify
 
 _QUICK_MARKER = 'The answer is "'
 _PAREN_LETTER = re.compile(r"\(([a-zA-Z])\)")
@@ -69,32 +70,6 @@ HINTS = {
     "list": "Please answer the question requiring a Python list as an answer and provide the final list, e.g., "
     "[1, 2, 3], [1.2, 1.3, 1.4], at the end.",
 }
-
-
-def levenshtein(a: str, b: str) -> int:
-    """Edit distance (unit-cost insertions, deletions, substitutions over code points), as `Levenshtein.distance`:
-    Myers' bit-parallel algorithm (Hyyrö's global-distance form), one step per character of the longer string."""
-    if len(a) > len(b):
-        a, b = b, a
-    if not a:
-        return len(b)
-    peq: dict[str, int] = {}
-    for index, char in enumerate(a):
-        peq[char] = peq.get(char, 0) | 1 << index
-    mask, last = (1 << len(a)) - 1, 1 << (len(a) - 1)
-    pv, mv, score = mask, 0, len(a)
-    for char in b:
-        eq = peq.get(char, 0)
-        xv = eq | mv
-        xh = (((eq & pv) + pv) ^ pv) | eq
-        ph = mv | (~(xh | pv) & mask)
-        mh = pv & xh
-        score += 1 if ph & last else -1 if mh & last else 0
-        ph = ((ph << 1) | 1) & mask
-        mh = (mh << 1) & mask
-        pv = mh | (~(xv | ph) & mask)
-        mv = ph & xv
-    return score
 
 
 def quick_extract(response: str) -> str | None:
@@ -191,26 +166,6 @@ def last_line_letter(response: str, num_options: int) -> str | None:
     lines = response.strip().splitlines()
     found = {m for m in _PAREN_ONLY.findall(lines[-1]) if m in LETTERS[:num_options]} if lines else set()
     return found.pop() if len(found) == 1 else None
-
-
-def load_math_verify() -> Callable[[str, str], bool]:
-    """`check(gold, pred)` with `math_verify.verify(parse(gold), parse(pred))` (imported lazily; signal timeouts,
-    so call it from the main thread)."""
-    try:
-        from math_verify import parse, verify
-    except ImportError as error:
-        raise ImportError("backend='math_verify' needs math-verify: pip install 'mmreason[math]'") from error
-
-    def wrap(text: str) -> str:
-        return text if "$" in text else f"${text}$"
-
-    def check(gold: str, pred: str) -> bool:
-        try:
-            return bool(verify(parse(wrap(gold)), parse(wrap(pred))))
-        except Exception:  # math-verify raises on odd input; treat as no match
-            return False
-
-    return check
 
 
 def _norm_text(text: str) -> str:
@@ -408,8 +363,6 @@ __all__ = [
     "answer_span",
     "build_query",
     "last_line_letter",
-    "levenshtein",
-    "load_math_verify",
     "option_letter",
     "quick_extract",
     "round_half_up",

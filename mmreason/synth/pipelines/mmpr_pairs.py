@@ -125,7 +125,7 @@ def fix_answer(response: str, answer_pred: str, answer_gt: str) -> str:
 
 def load_math_verify_check() -> Callable[[str, str], bool]:
     """`check(gold, pred)` by math-verify (`pip install "mmreason[math]"`)."""
-    from ...eval.scorers.mathvista import load_math_verify
+    from ...eval.scorers.matching import load_math_verify
 
     return load_math_verify()
 

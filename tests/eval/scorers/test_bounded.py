@@ -18,8 +18,9 @@ from hypothesis import strategies as st
 
 from mmreason.eval.scorers.base import MAX_RESPONSE_CHARS, MODES, OVER_BOUND, Scorer, Verdict
 from mmreason.eval.scorers.extract import answer_tags
+from mmreason.eval.scorers.matching import levenshtein
 from mmreason.eval.scorers.mathverse import MathVerseScorer
-from mmreason.eval.scorers.mathvista import MathVistaScorer, levenshtein, quick_extract
+from mmreason.eval.scorers.mathvista import MathVistaScorer, quick_extract
 from mmreason.eval.scorers.mmmu import MMMUScorer, extract_numbers
 from mmreason.eval.scorers.mmmu_pro import MMMUProScorer
 from mmreason.eval.scorers.wemath import WeMathScorer, tagged_answers

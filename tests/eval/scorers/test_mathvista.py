@@ -5,11 +5,11 @@ import time
 import pytest
 
 from mmreason.eval.scorers.base import Verdict
+from mmreason.eval.scorers.matching import levenshtein
 from mmreason.eval.scorers.mathvista import (
     MathVistaScorer,
     answer_span,
     build_query,
-    levenshtein,
     option_letter,
     to_number,
 )
