@@ -41,13 +41,18 @@ def served_root(client: Any, model: str) -> str | None:
     return None
 
 
+def _folder(path: str | Path) -> Path:
+    """The model folder of `path` (a folder, or its `config.json`)."""
+    path = Path(path)
+    return path.parent if path.name == "config.json" else path
+
+
 def config_geometry(path: str | Path) -> dict[str, str] | None:
     """`{"vision_aspect_ratio", "image_unpad_rule"}` of an mmreason or llava_onevision config (a folder or its
     `config.json`; the config class's defaults for what the file omits); `None` for other model types."""
     from transformers import AutoConfig  # `import mmreason` registered mmreason's config with it
 
-    path = Path(path)
-    config = AutoConfig.from_pretrained(path.parent if path.name == "config.json" else path)
+    config = AutoConfig.from_pretrained(_folder(path))
     if config.model_type not in GEOMETRY_MODEL_TYPES:
         return None
     rule = getattr(config, "image_unpad_rule", None) or "truncate"  # a llava_onevision folder without the field
@@ -76,10 +81,10 @@ def probe(client: Any, model: str, source: str) -> dict[str, Any] | None:
 
     from ..model import MMReasonProcessor
     from ..model.convert import VLLM_ASPECT_RATIO, VLLM_UNPAD_RULE
-    from .server_check import QUESTION, chat_image_parts, check_image
+    from .server_check import check_image, in_process_inputs, served_messages
 
     try:
-        processor = MMReasonProcessor.from_pretrained(Path(source).parent if source.endswith(".json") else source)
+        processor = MMReasonProcessor.from_pretrained(_folder(source))
     except (OSError, ValueError, TypeError) as error:
         logger.debug("no processor in %s to probe the server with (%s)", source, error)
         return None
@@ -90,12 +95,10 @@ def probe(client: Any, model: str, source: str) -> dict[str, Any] | None:
     if size is None:
         return None
     image = check_image(*size)
-    content = [{"type": "image"}, {"type": "text", "text": QUESTION}]
-    text = processor.apply_chat_template([{"role": "user", "content": content}], add_generation_prompt=True)
-    expected = int(processor(images=[image], text=text, return_tensors="np")["input_ids"].shape[1])
-    messages = [{"role": "user", "content": [*chat_image_parts([image]), {"type": "text", "text": QUESTION}]}]
+    expected = int(in_process_inputs(processor, [image], return_tensors="np")["input_ids"].shape[1])
     try:
-        reply = client.chat.completions.create(model=model, messages=messages, max_tokens=1, temperature=0)
+        reply = client.chat.completions.create(model=model, messages=served_messages([image]), max_tokens=1,
+                                               temperature=0)  # fmt: skip
         served = reply.usage.prompt_tokens if reply.usage else None
     except openai.BadRequestError as error:  # e.g. stock vLLM's count of the image exceeds the context
         logger.debug("the probe was refused: %s", error)
@@ -121,11 +124,9 @@ def check_served_geometry(
     geometry = geometry if geometry is not None else served_geometry(client, model, served_config)
     if geometry is None:
         return None
-    from types import SimpleNamespace
-
     from ..model.convert import vllm_geometry_differences  # imported only with a config to check (torch: ~6 s)
 
-    differences = vllm_geometry_differences(SimpleNamespace(**geometry))
+    differences = vllm_geometry_differences(geometry["vision_aspect_ratio"], geometry["image_unpad_rule"])
     if not differences:
         return None
     found = geometry["probe"] = probe(client, model, geometry["config"])

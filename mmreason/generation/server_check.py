@@ -60,9 +60,18 @@ def _data_uri(image: Any) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
-def chat_image_parts(images: list[Any]) -> list[dict[str, Any]]:
-    """OpenAI `image_url` parts (PNG data URIs) of `images`."""
-    return [{"type": "image_url", "image_url": {"url": _data_uri(image)}} for image in images]
+def served_messages(images: list[Any]) -> list[dict[str, Any]]:
+    """The check's question about `images` as OpenAI chat messages (`image_url` parts with PNG data URIs)."""
+    parts = [{"type": "image_url", "image_url": {"url": _data_uri(image)}} for image in images]
+    return [{"role": "user", "content": [*parts, {"type": "text", "text": QUESTION}]}]
+
+
+def in_process_inputs(processor: Any, images: list[Any], return_tensors: str = "pt") -> Any:
+    """The processor's inputs for the check's question about `images` (all before the question), through the
+    checkpoint's chat template: what a server applying the same template tokenizes."""
+    content = [{"type": "image"} for _ in images] + [{"type": "text", "text": QUESTION}]
+    text = processor.apply_chat_template([{"role": "user", "content": content}], add_generation_prompt=True)
+    return processor(images=images, text=text, return_tensors=return_tensors)
 
 
 def in_process_answer(model: Any, processor: Any, image: Any, max_new_tokens: int) -> tuple[int, list[int], str]:
@@ -70,10 +79,7 @@ def in_process_answer(model: Any, processor: Any, image: Any, max_new_tokens: in
     before the question), run in-process."""
     import torch
 
-    images = image if isinstance(image, list) else [image]
-    content = [{"type": "image"} for _ in images] + [{"type": "text", "text": QUESTION}]
-    text = processor.apply_chat_template([{"role": "user", "content": content}], add_generation_prompt=True)
-    inputs = processor(images=images, text=text, return_tensors="pt")
+    inputs = in_process_inputs(processor, image if isinstance(image, list) else [image])
     with torch.no_grad():
         output = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False)
     ids = output[0, inputs["input_ids"].shape[1] :].tolist()
@@ -109,14 +115,13 @@ def check_server(base_url: str, served_model: str, checkpoint: str | tuple[Any, 
         images = [check_image(width, height) for width, height in prompt]
         prompt_tokens, expected, expected_text = in_process_answer(model, processor, images, max_new_tokens)
         check = ImageCheck(tuple(prompt), prompt_tokens, None, expected, None, expected_text)
-        content = [*chat_image_parts(images), {"type": "text", "text": QUESTION}]
         try:
             reply = client.chat.completions.create(
                 model=served_model,
                 max_tokens=max_new_tokens,
                 temperature=0,
                 extra_body={"return_token_ids": True},
-                messages=[{"role": "user", "content": content}],
+                messages=served_messages(images),
             )
         except BadRequestError as error:  # e.g. another geometry's prompt no longer fits the context
             check.notes.append(f"the server refused the prompt: {error.message}")
@@ -133,6 +138,6 @@ def check_server(base_url: str, served_model: str, checkpoint: str | tuple[Any, 
 
 
 __all__ = [
-    "MULTI_IMAGE_SIZES", "QUESTION", "SIZES", "ImageCheck", "chat_image_parts", "check_image", "check_server",
-    "in_process_answer",
+    "MULTI_IMAGE_SIZES", "QUESTION", "SIZES", "ImageCheck", "check_image", "check_server", "in_process_answer",
+    "in_process_inputs", "served_messages",
 ]  # fmt: skip

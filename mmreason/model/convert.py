@@ -168,18 +168,18 @@ VLLM_ASPECT_RATIO = "anyres_max_9"
 VLLM_UNPAD_RULE = "round"
 
 
-def vllm_geometry_differences(config: MMReasonConfig) -> list[str]:
-    """How stock vLLM's LLaVA-OneVision would serve a `llava_onevision` export of `config` differently from the model:
-    it ignores `vision_aspect_ratio` (always `anyres_max_9`) and rounds the unpad crop (LLaVA-NeXT truncates)."""
+def vllm_geometry_differences(vision_aspect_ratio: str, image_unpad_rule: str) -> list[str]:
+    """How stock vLLM's LLaVA-OneVision would serve a model of this geometry differently from the model: it ignores
+    `vision_aspect_ratio` (always `anyres_max_9`) and rounds the unpad crop (LLaVA-NeXT truncates)."""
     differences = []
-    if config.vision_aspect_ratio != VLLM_ASPECT_RATIO:
+    if vision_aspect_ratio != VLLM_ASPECT_RATIO:
         differences.append(
-            f"the model uses vision_aspect_ratio={config.vision_aspect_ratio!r}; vLLM ignores it and always applies "
+            f"the model uses vision_aspect_ratio={vision_aspect_ratio!r}; vLLM ignores it and always applies "
             f"{VLLM_ASPECT_RATIO!r} (large images get other image-token counts)"
         )
-    if config.image_unpad_rule != VLLM_UNPAD_RULE:
+    if image_unpad_rule != VLLM_UNPAD_RULE:
         differences.append(
-            f"the model crops anyres features with image_unpad_rule={config.image_unpad_rule!r} (LLaVA-NeXT's); vLLM "
+            f"the model crops anyres features with image_unpad_rule={image_unpad_rule!r} (LLaVA-NeXT's); vLLM "
             "rounds (some sizes, e.g. 47x423, get other image-token counts)"
         )
     return differences
@@ -188,7 +188,7 @@ def vllm_geometry_differences(config: MMReasonConfig) -> list[str]:
 def warn_vllm_geometry(config: MMReasonConfig) -> str | None:
     """Warn (and return the message) when stock vLLM would serve a `llava_onevision` export of `config` with another
     image geometry than the model's (see `vllm_geometry_differences`)."""
-    differences = vllm_geometry_differences(config)
+    differences = vllm_geometry_differences(config.vision_aspect_ratio, config.image_unpad_rule)
     if not differences:
         return None
     message = (

@@ -2,9 +2,20 @@
 "Answer: 42" (with `usage` when given `prompt_tokens`); `GET /v1/models` lists `models` as vLLM does (`id`,
 `owned_by: "vllm"`, `root`), or 404 without."""
 
+import base64
+import io
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from PIL import Image
+
+
+def request_images(body: dict) -> list[Image.Image]:
+    """The images of a chat request's last message, decoded from their data URIs."""
+    parts = body["messages"][-1]["content"]
+    urls = [part["image_url"]["url"] for part in parts if part["type"] == "image_url"]
+    return [Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGB") for url in urls]
 
 
 def send_json(handler: BaseHTTPRequestHandler, payload: object, status: int = 200) -> None:

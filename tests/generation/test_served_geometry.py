@@ -15,7 +15,7 @@ from mmreason.generation import OpenAIBackend, ServedGeometryError
 from mmreason.testing import build_tiny
 
 from ..eval.fixtures import write_mathvista
-from .stand_in import StandInServer
+from .stand_in import StandInServer, request_images
 
 
 def _export(folder, ratio, rule="round"):
@@ -97,16 +97,10 @@ def _checkpoint(folder, **geometry):
 
 def _counting(processor, extra=0):
     """`usage.prompt_tokens` of a server that counts the request's image as `processor` does (+ `extra`)."""
-    import base64
-    import io
-
-    from PIL import Image
-
     from mmreason.generation.server_check import QUESTION
 
     def count(body):
-        url = next(p["image_url"]["url"] for p in body["messages"][-1]["content"] if p["type"] == "image_url")
-        image = Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGB")
+        (image,) = request_images(body)
         content = [{"type": "image"}, {"type": "text", "text": QUESTION}]
         text = processor.apply_chat_template([{"role": "user", "content": content}], add_generation_prompt=True)
         inputs = processor(images=[image], text=text, return_tensors="np")

@@ -4,21 +4,18 @@ model, as vLLM with mmreason's plugin does), one that counts large images as vLL
 
 from __future__ import annotations
 
-import base64
-import io
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import torch
-from PIL import Image
 
 from mmreason.cli.check_server import main as check_server_main
 from mmreason.generation.server_check import QUESTION, check_server
 from mmreason.testing import build_tiny
 
-from .stand_in import send_json
+from .stand_in import request_images, send_json
 
 SIZES = ((200, 160), (640, 480), (47, 423))
 
@@ -33,9 +30,7 @@ class Served:
 
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                parts = body["messages"][0]["content"]
-                urls = [p["image_url"]["url"] for p in parts if p["type"] == "image_url"]
-                images = [Image.open(io.BytesIO(base64.b64decode(u.split(",", 1)[1]))).convert("RGB") for u in urls]
+                images = request_images(body)
                 content = [{"type": "image"} for _ in images] + [{"type": "text", "text": QUESTION}]
                 messages = [{"role": "user", "content": content}]
                 text = processor.apply_chat_template(messages, add_generation_prompt=True)
