@@ -154,7 +154,7 @@ def read_input(files: list[Path], limit: int | None = None) -> Any:
     import datasets
 
     if files[0].suffix == ".parquet":
-        from ..synth.runner import read_parquet_rows
+        from ..synth.outputs import read_parquet_rows
 
         rows = read_parquet_rows(files)
     else:

@@ -2,7 +2,7 @@
 
 * [`Stage`], [`StageFailure`], [`JobSummary`] (`stage`): the contract between a pipeline and the runner;
 * [`run_job`] (`runner`): input rows → stage → Parquet shards, committed atomically, resumable after kill -9;
-  [`job_data_files`] / [`read_failures`]: a job's shards and failure records;
+  [`job_data_files`] / [`read_failures`] (`outputs`): a job's shards and failure records;
 * `executors`: the same job over many workers on datatrove (local processes, Slurm, Ray) — [`job_summary`],
   [`server_for_rank`].
 
@@ -20,8 +20,8 @@ _EXPORTS = {
     "Stage": "stage",
     "StageFailure": "stage",
     "JobMismatchError": "runner",
-    "job_data_files": "runner",
-    "read_failures": "runner",
+    "job_data_files": "outputs",
+    "read_failures": "outputs",
     "run_job": "runner",
     "job_summary": "executors",
     "server_for_rank": "executors",

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .runner import job_data_files, read_failures
+from .outputs import job_data_files, read_failures
 from .state import SUMMARY_FILE
 
 REPORT_FILE = "report.md"

@@ -17,7 +17,7 @@ retryable one is retried by the next run (before the run goes on with fresh rows
 
 Layout: `out_dir/data/train-*.parquet`, `state.json`, `failures.jsonl`, `summary.json` (see
 `mmreason.synth.state`); a job sharded over `N` workers has one such folder per rank,
-`out_dir/rank-00003-of-00008/` (see `mmreason.synth.executors`). [`job_data_files`] lists the shards of either.
+`out_dir/rank-00003-of-00008/` (see `mmreason.synth.executors`). `mmreason.synth.outputs` reads either back.
 """
 
 from __future__ import annotations
@@ -147,36 +147,6 @@ def run_shard(
         rows, batch_size=batch_size, shard_rows=shard_rows, shard_bytes=shard_bytes, resume=resume,
         commit_seconds=commit_seconds, progress=progress,
     )  # fmt: skip
-
-
-def job_data_files(out_dir: str | Path) -> list[Path]:
-    """The committed output shards of a job (one process or sharded), in rank and shard order."""
-    out = Path(out_dir)
-    return sorted(out.glob(f"{DATA_DIR}/train-*.parquet")) + sorted(out.glob(f"rank-*/{DATA_DIR}/train-*.parquet"))
-
-
-def read_parquet_rows(files: list[Path]) -> Any:
-    """Parquet shards (a job's, or any) as one `datasets.Dataset`, empty shards left out — a commit whose rows all
-    failed writes one, and `datasets` cannot read a Parquet file without a row group."""
-    import datasets
-    import pyarrow.parquet as pq
-
-    files = [path for path in files if pq.ParquetFile(path).metadata.num_rows > 0]
-    return datasets.Dataset.from_parquet([str(path) for path in files]) if files else datasets.Dataset.from_list([])
-
-
-def read_failures(out_dir: str | Path) -> list[dict[str, Any]]:
-    """Every recorded failed attempt of a job (one process or sharded): `index`, `id`, `reason`, `retryable`,
-    `run` (and `rank` for a sharded job). Lines past a state's recorded length (a killed run's) are left out."""
-    out, records = Path(out_dir), []
-    for folder in [out, *sorted(out.glob("rank-*"))]:
-        path = folder / FAILURES_FILE
-        if not path.exists():
-            continue
-        committed = JobState.load(folder / STATE_FILE).failures_bytes
-        with open(path, "rb") as handle:
-            records += [json.loads(line) for line in handle.read(committed).splitlines() if line.strip()]
-    return records
 
 
 class _NoProgress:
@@ -401,5 +371,5 @@ class _Job:
 
 
 __all__ = [
-    "JobMismatchError", "StageFactory", "job_data_files", "read_failures", "read_parquet_rows", "run_job", "run_shard",
+    "JobMismatchError", "StageFactory", "run_job", "run_shard",
 ]  # fmt: skip

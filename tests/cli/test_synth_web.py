@@ -15,7 +15,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from mmreason.synth.runner import job_data_files
+from mmreason.synth.outputs import job_data_files
 from tests.synth.pipeline_stand_in import ScriptedServer
 from tests.synth.web.model import reply
 from tests.synth.web.site import HOSTILE, HOSTS, PAGES, FixtureSite

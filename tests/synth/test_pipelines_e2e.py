@@ -16,10 +16,10 @@ from PIL import Image
 
 from mmreason.generation import OpenAIBackend, TransformersBackend
 from mmreason.synth import run_job
+from mmreason.synth.outputs import read_failures
 from mmreason.synth.pipelines.dropout_ntp import DropoutNTPStage, dropout_prefix
 from mmreason.synth.pipelines.mammoth_rewrite import MammothRewriteStage
 from mmreason.synth.pipelines.mmpr_pairs import MMPRCorrectnessStage
-from mmreason.synth.runner import read_failures
 from tests.synth.pipeline_stand_in import ScriptedServer, has_image, last_text
 
 FAULTS = ["500", "429", "timeout", "500"]
@@ -40,7 +40,7 @@ def canonical(rid: str, question: str, answer: str, image: bool = True) -> dict[
 
 
 def committed(out: Path) -> dict[str, dict[str, Any]]:
-    from mmreason.synth.runner import job_data_files
+    from mmreason.synth.outputs import job_data_files
 
     rows = [r for f in job_data_files(out) for r in pq.read_table(f).to_pylist()]
     assert len({r["id"] for r in rows}) == len(rows)

@@ -167,7 +167,7 @@ def test_formulas_render_through_mathtext_not_as_dollars() -> None:
 def test_pairs_answers_agree_and_the_job_writes_puma_rows(tmp_path) -> None:
     import datasets
 
-    from mmreason.synth.runner import job_data_files
+    from mmreason.synth.outputs import job_data_files
 
     rows = [row(row_id=f"geo-{i}") for i in range(3)] + [
         row(images=[diagram(), diagram()], row_id="two-images"),

@@ -21,7 +21,7 @@ import pytest
 from PIL import Image
 
 from mmreason.synth import JobMismatchError, run_job
-from mmreason.synth.runner import job_data_files, read_failures
+from mmreason.synth.outputs import job_data_files, read_failures
 from mmreason.synth.state import JobState
 from tests.synth.runner_stages import ToyStage, expected_outputs, make_input
 

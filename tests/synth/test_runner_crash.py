@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mmreason.synth import run_job
-from mmreason.synth.runner import read_failures
+from mmreason.synth.outputs import read_failures
 from mmreason.synth.state import JobState
 from tests.synth.runner_stages import ToyStage, make_input
 from tests.synth.test_runner import by_id, committed_rows, expected_rows

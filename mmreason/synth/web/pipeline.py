@@ -26,7 +26,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..runner import job_data_files, read_parquet_rows, run_job
+from ..outputs import job_data_files, read_parquet_rows
+from ..runner import run_job
 from ..stage import JobSummary, StageFailure
 from ..state import write_json_atomic
 from .fetch import FetchPolicy

@@ -19,7 +19,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from ..runner import job_data_files, read_failures
+from ..outputs import job_data_files, read_failures
 from ..state import STATE_FILE, JobState, write_json_atomic
 from .pipeline import HARVEST_FILE, STAGES
 

@@ -13,7 +13,7 @@ from PIL import Image
 
 from mmreason.data.validate import RowValidator
 from mmreason.generation import OpenAIBackend
-from mmreason.synth.runner import job_data_files, read_failures
+from mmreason.synth.outputs import job_data_files, read_failures
 from mmreason.synth.web.fetch import FetchPolicy
 from mmreason.synth.web.pipeline import MiningConfig, mine, read_rows
 from mmreason.synth.web.refine import ANSWER_SUFFIX

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from mmreason.synth import run_job
-from mmreason.synth.runner import read_failures
+from mmreason.synth.outputs import read_failures
 from mmreason.synth.web.search import SavedSerpAPI, SearchStage, SerpAPILens, URLList, visual_match_links
 
 LENS = {"search_metadata": {"status": "Success"},
